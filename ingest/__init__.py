@@ -1,0 +1,1 @@
+"""OTLP in: the only package that knows the OpenTelemetry protocol (protobuf types, JSON mapping, transports)."""

@@ -1,0 +1,71 @@
+"""OTLP/gRPC: TraceService/Export on a grpcio server. Requests stay bytes; the writer stores them."""
+
+from __future__ import annotations
+
+import logging
+from concurrent import futures
+
+import grpc
+
+from ingest.bodies import BadRequest, check_protobuf, response_body
+from ingest.writer import Backpressure, BatchWriter, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
+
+
+def _retry_info(seconds: float) -> tuple[tuple[str, bytes], ...]:
+    """google.rpc.Status with a RetryInfo detail, as OTLP exporters read it from grpc-status-details-bin."""
+    from google.protobuf import duration_pb2
+    from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+    detail = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=int(seconds), nanos=int((seconds % 1) * 1e9)))
+    status = status_pb2.Status(code=code_pb2.UNAVAILABLE, message="ingest queue is full")
+    status.details.add().Pack(detail)
+    return (("grpc-status-details-bin", status.SerializeToString()),)
+
+
+class TraceExport:
+    def __init__(self, writer: BatchWriter, max_request_bytes: int) -> None:
+        self.writer = writer
+        self.max_request_bytes = max_request_bytes
+
+    def export(self, request: bytes, context: grpc.ServicerContext) -> bytes:
+        metrics = self.writer.metrics
+        metrics.requests += 1
+        if len(request) > self.max_request_bytes:
+            metrics.invalid_requests += 1
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, f"request is {len(request)} bytes, the limit is {self.max_request_bytes}")
+        try:
+            check_protobuf(request)
+        except BadRequest as exc:
+            metrics.invalid_requests += 1
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        try:
+            outcome = self.writer.write(request)
+        except Backpressure as exc:
+            context.set_trailing_metadata(_retry_info(exc.retry_after))
+            context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+        except StoreUnavailable as exc:
+            context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+        return response_body(outcome.rejected_spans, outcome.error_message, as_json=False)
+
+
+def start_grpc_server(writer: BatchWriter, host: str, port: int, max_request_bytes: int, workers: int = 64) -> tuple[grpc.Server, int]:
+    """Starts the server; returns it and the bound port (port 0 picks a free one)."""
+    servicer = TraceExport(writer, max_request_bytes)
+    handler = grpc.method_handlers_generic_handler(SERVICE, {
+        "Export": grpc.unary_unary_rpc_method_handler(servicer.export),  # no (de)serializers: raw bytes
+    })
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="otlp-grpc"),
+        handlers=[handler],
+        options=[("grpc.max_receive_message_length", max_request_bytes + 1024)],
+        maximum_concurrent_rpcs=workers * 4,
+    )
+    bound = server.add_insecure_port(f"{host}:{port}")
+    if bound == 0:
+        raise OSError(f"cannot bind OTLP/gRPC to {host}:{port}")
+    server.start()
+    return server, bound

@@ -1,0 +1,117 @@
+"""Wires one spanledger process: store, batch writer, OTLP/gRPC, OTLP/HTTP + API, demo fleet.
+
+Started in that order and stopped in reverse. Nothing else in the code starts threads or servers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from ingest.grpc_server import start_grpc_server
+from ingest.http_routes import otlp_router
+from ingest.metrics import IngestMetrics
+from ingest.writer import BatchWriter
+from jobs.context_repair import ContextRepairLoop, repair_span_context
+from spanledger.api import api_router
+from spanledger.settings import Settings
+from store import Store, open_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Service:
+    settings: Settings
+    store: Store | None = None
+    writer: BatchWriter | None = None
+    grpc_port: int = 0
+    http_port: int = 0
+    ready: dict[str, bool] = field(default_factory=lambda: {"ready": False})
+    _grpc: Any = None
+    _http: uvicorn.Server | None = None
+    _http_thread: threading.Thread | None = None
+    _demo: Any = None
+    _repair: Any = None
+
+    def start(self) -> None:
+        settings = self.settings
+        self.store = open_store(settings)
+        metrics = IngestMetrics()
+        self.writer = BatchWriter(
+            self.store, Path(settings.data_dir) / "spool",
+            batch_max_bytes=settings.batch_max_bytes, batch_max_delay_ms=settings.batch_max_delay_ms,
+            queue_max_bytes=settings.queue_max_bytes, fsync=settings.fsync, metrics=metrics)
+        self.writer.start()
+        self._repair = ContextRepairLoop(self.store, settings.context_repair_seconds,
+                                         dt.timedelta(hours=settings.context_repair_window_hours))
+        self._repair.start()
+        self._grpc, self.grpc_port = start_grpc_server(self.writer, settings.host, settings.grpc_port, settings.max_request_bytes)
+        app = FastAPI(title="spanledger", version="0.1.0")
+        app.include_router(otlp_router(self.writer, settings.max_request_bytes))
+        app.include_router(api_router(self.store, metrics, self.ready))
+        config = uvicorn.Config(app, host=settings.host, port=settings.http_port, log_level="warning",
+                                access_log=False, lifespan="off")
+        self._http = uvicorn.Server(config)
+        self._http_thread = threading.Thread(target=self._http.run, name="http", daemon=True)
+        self._http_thread.start()
+        while not self._http.started:
+            if not self._http_thread.is_alive():
+                raise OSError(f"cannot start the HTTP server on {settings.host}:{settings.http_port}")
+            time.sleep(0.02)
+        self.http_port = self._http.servers[0].sockets[0].getsockname()[1]
+        if settings.demo:
+            from spanledger.demo import DemoFleet
+
+            self._demo = DemoFleet(f"http://{_client_host(settings.host)}:{self.grpc_port}", settings.demo_sessions_per_second)
+            self._demo.start()
+        self.ready["ready"] = True
+
+    def flush(self) -> None:
+        """Stores everything received so far and applies late trace context to it (tests, shutdown)."""
+        assert self.writer is not None and self.store is not None
+        self.writer.flush()
+        window = dt.timedelta(hours=self.settings.context_repair_window_hours)
+        repair_span_context(self.store, dt.datetime.now(dt.UTC) - window, window)
+
+    def describe(self) -> str:
+        host = _client_host(self.settings.host)
+        store = f"embedded chDB in {Path(self.settings.data_dir).resolve()}" if self.settings.embedded else "ClickHouse server"
+        lines = [
+            f"spanledger {store}",
+            f"  OTLP/gRPC  {host}:{self.grpc_port}",
+            f"  OTLP/HTTP  http://{host}:{self.http_port}/v1/traces",
+            f"  API        http://{host}:{self.http_port}/api/query  /metrics  /healthz  /readyz",
+        ]
+        if self._demo is not None:
+            lines.append("  demo fleet exporting to OTLP/gRPC")
+        return "\n".join(lines)
+
+    def stop(self) -> None:
+        self.ready["ready"] = False
+        if self._demo is not None:
+            self._demo.stop()
+        if self._grpc is not None:
+            self._grpc.stop(grace=5).wait()
+        if self._http is not None:
+            self._http.should_exit = True
+            if self._http_thread is not None:
+                self._http_thread.join(timeout=10)
+        if self.writer is not None:
+            self.writer.stop()
+        if self._repair is not None:
+            self._repair.stop()
+        if self.store is not None:
+            self.store.close()
+
+
+def _client_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "localhost") else host

@@ -1,0 +1,1 @@
+TRUNCATE TABLE model_prices

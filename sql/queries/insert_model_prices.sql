@@ -1,0 +1,1 @@
+INSERT INTO model_prices SELECT * FROM format(JSONEachRow, {rows:String})

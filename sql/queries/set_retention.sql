@@ -1,0 +1,1 @@
+ALTER TABLE spans MODIFY TTL toDateTime(start_time) + INTERVAL {days} DAY

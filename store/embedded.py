@@ -1,0 +1,84 @@
+"""Embedded backend: chDB (in-process ClickHouse) on an explicit data directory.
+
+One process owns a data directory and one connection serves every thread, so each call holds a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from chdb import session as chdb_session
+
+from store.backend import StoreError
+
+
+def _settings_clause(settings: dict[str, Any] | None) -> str:
+    if not settings:
+        return ""
+    parts = []
+    for key, value in settings.items():
+        if not key.replace("_", "").isalnum():
+            raise StoreError(f"bad setting name {key!r}")
+        if isinstance(value, str):
+            # $$-quoting keeps multi-line text such as a .proto schema intact.
+            if "$$" in value:
+                raise StoreError(f"setting {key} contains '$$'")
+            parts.append(f"{key} = $${value}$$")
+        else:
+            parts.append(f"{key} = {int(value) if isinstance(value, bool) else value}")
+    return " SETTINGS " + ", ".join(parts)
+
+
+class EmbeddedBackend:
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / "chdb"
+        self._lock = threading.Lock()
+        try:
+            self._session = chdb_session.Session(str(self.path))
+        except Exception as exc:  # chDB raises plain exceptions
+            raise StoreError(f"cannot open chDB store at {self.path}: {exc}") from exc
+
+    def _run(self, sql: str, fmt: str, params: dict[str, Any] | None) -> Any:
+        with self._lock:
+            try:
+                return self._session.query(sql, fmt, params=_escape_params(params))
+            except Exception as exc:
+                first = sql.strip().splitlines()[0][:120] if sql.strip() else sql
+                raise StoreError(f"{exc} [in: {first}]") from exc
+
+    def execute(self, sql: str, params: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> None:
+        self._run(sql + _settings_clause(settings), "CSV", params)
+
+    def query_arrow(self, sql: str, params: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> pa.Table:
+        result = self._run(sql + _settings_clause(settings), "ArrowTable", params)
+        return result if isinstance(result, pa.Table) else pa.table({})
+
+    def insert_file(self, sql: str, path: Path, fmt: str, structure: str,
+                    params: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> int:
+        source = f"file('{_quote(str(path))}', '{fmt}', '{_quote(structure)}')"
+        result = self._run(sql.replace("{source}", source) + _settings_clause(settings), "CSV", params)
+        return int(result.rows_written()) if hasattr(result, "rows_written") else -1
+
+    def close(self) -> None:
+        with self._lock:
+            self._session.close()
+
+
+def _quote(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def _escape_params(params: dict[str, Any] | None) -> dict[str, Any] | None:
+    """chDB reads parameter values in escaped (TSV) form; clickhouse-connect escapes itself."""
+    if not params:
+        return None
+    escaped: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, str):
+            value = value.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+        escaped[key] = value
+    return escaped

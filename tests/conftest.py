@@ -1,0 +1,48 @@
+"""Shared fixtures: one running spanledger per test session (chDB allows one data directory per process).
+
+Tests keep apart by the ids they send (service names, session ids), not by fresh stores.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from spanledger.service import Service
+from spanledger.settings import load_settings
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "otlp"
+
+
+@pytest.fixture(scope="session")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """A spanledger on free loopback ports, on the server store when SPANLEDGER_TEST_CLICKHOUSE_URL is set."""
+    data_dir = tmp_path_factory.mktemp("spanledger")
+    settings = load_settings(data_dir=str(data_dir), grpc_port=0, http_port=0, batch_max_delay_ms=20,
+                             fsync=False, clickhouse_url=os.environ.get("SPANLEDGER_TEST_CLICKHOUSE_URL", ""))
+    running = Service(settings)
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def store(service: Service):  # type: ignore[no-untyped-def]
+    assert service.store is not None
+    return service.store
+
+
+@pytest.fixture
+def unique() -> str:
+    """A fresh name for what a test sends, so tests sharing one store never see each other's spans."""
+    return uuid.uuid4().hex[:12]
+
+
+def rows(store, sql: str, params: dict | None = None) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Query helper for assertions: a list of dicts."""
+    return store.backend.query_arrow(sql, params).to_pylist()

@@ -7,7 +7,7 @@ from concurrent import futures
 
 import grpc
 
-from ingest.bodies import BadRequest, check_protobuf, response_body
+from ingest.bodies import BadRequest, count_spans, response_body
 from ingest.writer import Backpressure, BatchWriter, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -38,12 +38,12 @@ class TraceExport:
             metrics.invalid_requests += 1
             context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, f"request is {len(request)} bytes, the limit is {self.max_request_bytes}")
         try:
-            check_protobuf(request)
+            spans = count_spans(request)
         except BadRequest as exc:
             metrics.invalid_requests += 1
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         try:
-            outcome = self.writer.write(request)
+            outcome = self.writer.write(request, spans)
         except Backpressure as exc:
             context.set_trailing_metadata(_retry_info(exc.retry_after))
             context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))

@@ -6,7 +6,7 @@ import asyncio
 
 from fastapi import APIRouter, Request, Response
 
-from ingest.bodies import BadRequest, TooLarge, check_protobuf, decompress, json_to_protobuf, response_body
+from ingest.bodies import BadRequest, TooLarge, count_spans, decompress, json_to_protobuf, response_body
 from ingest.writer import Backpressure, BatchWriter, StoreUnavailable
 
 PROTOBUF = "application/x-protobuf"
@@ -51,9 +51,9 @@ def otlp_router(writer: BatchWriter, max_request_bytes: int) -> APIRouter:
         try:
             body = decompress(bytes(raw), request.headers.get("content-encoding", ""), max_request_bytes)
             if as_json:
-                body = json_to_protobuf(body)
+                body, spans = json_to_protobuf(body)
             else:
-                check_protobuf(body)
+                spans = count_spans(body)
         except TooLarge as exc:
             metrics.invalid_requests += 1
             return _status(413, str(exc), as_json)
@@ -61,7 +61,7 @@ def otlp_router(writer: BatchWriter, max_request_bytes: int) -> APIRouter:
             metrics.invalid_requests += 1
             return _status(400, str(exc), as_json)
         try:
-            ticket = writer.submit(body)
+            ticket = writer.submit(body, spans)
             loop = asyncio.get_running_loop()
             stored = loop.create_future()
             ticket.on_done(lambda: loop.call_soon_threadsafe(_resolve, stored))

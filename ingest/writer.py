@@ -50,6 +50,7 @@ class Outcome:
 @dataclass
 class Ticket:
     size: int
+    spans: int
     done: threading.Event = field(default_factory=threading.Event)
     outcome: Outcome | None = None
     error: Exception | None = None
@@ -104,9 +105,9 @@ class BatchWriter:
         spool_dir.mkdir(parents=True, exist_ok=True)
 
     # -- transports call these -------------------------------------------------------------------
-    def submit(self, request: bytes, tenant: str = "default") -> Ticket:
-        """Queues one serialized request; raises Backpressure when the queue is full."""
-        ticket = Ticket(len(request))
+    def submit(self, request: bytes, spans: int, tenant: str = "default") -> Ticket:
+        """Queues one serialized request carrying spans spans; raises Backpressure when the queue is full."""
+        ticket = Ticket(len(request), spans)
         with self._cond:
             if self._stopping:
                 raise StoreUnavailable("server is shutting down")
@@ -124,9 +125,9 @@ class BatchWriter:
                 self._cond.notify_all()
         return ticket
 
-    def write(self, request: bytes, tenant: str = "default", timeout: float = 60.0) -> Outcome:
+    def write(self, request: bytes, spans: int, tenant: str = "default", timeout: float = 60.0) -> Outcome:
         """submit() and wait: returns once the spans are stored."""
-        return self.submit(request, tenant).wait(timeout)
+        return self.submit(request, spans, tenant).wait(timeout)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -157,7 +158,7 @@ class BatchWriter:
         for path in sorted(self.spool_dir.glob("batch-*.bin")):
             tenant = path.name.split(".")[-2] if path.name.count(".") >= 2 else "default"
             log.info("replaying spool file %s", path.name)
-            self._insert(path, tenant, f"replay-{path.stem}")
+            self._insert(path, tenant, f"replay-{path.stem}", expected=-1)
             path.unlink()
             replayed += 1
         return replayed
@@ -197,7 +198,7 @@ class BatchWriter:
                 handle.flush()
                 if self.fsync:
                     os.fsync(handle.fileno())
-            rejections = self._insert(path, tenant, batch_id)
+            rejections = self._insert(path, tenant, batch_id, sum(ticket.spans for _, ticket in items))
         except Exception as exc:  # the store refused the batch: every waiting client retries
             log.error("batch %s of %d requests not stored: %s", batch_id, len(items), exc)
             self.metrics.failed_batches += 1
@@ -211,20 +212,24 @@ class BatchWriter:
             rejected, message = rejections.get(index, (0, ""))
             ticket.resolve(Outcome(rejected, message))
 
-    def _insert(self, path: Path, tenant: str, batch_id: str) -> dict[int, tuple[int, str]]:
+    def _insert(self, path: Path, tenant: str, batch_id: str, expected: int) -> dict[int, tuple[int, str]]:
+        """Inserts a batch file; returns {request index: (rejected spans, first reason)}."""
         now = self.clock()
         params = {"tenant": tenant, "batch_id": batch_id,
                   "min_time_ns": max(now - _PAST_NS, 1), "max_time_ns": now + _FUTURE_NS}
-        written = self.store.insert_protobuf_batch("insert_otlp_spans", path, otlp_format.STRUCTURE,
-                                                   otlp_format.FORMAT_SETTINGS, params)
+        args = (path, otlp_format.STRUCTURE, otlp_format.FORMAT_SETTINGS, params)
+        written = self.store.insert_protobuf_batch("insert_otlp_spans", *args)
+        self.store.insert_protobuf_batch("insert_trace_context", *args)
+        if written >= 0:
+            self.metrics.stored_spans += written
+        if expected < 0 or written < 0 or written >= expected:
+            return {}
+        # Fewer rows than spans: find out which were rejected and why (the slow path, bad input only).
+        self.store.insert_protobuf_batch("insert_otlp_rejections", *args)
         rejections = {}
         for row in self.store.frame("batch_rejections", {"batch_id": batch_id}).iter_rows(named=True):
             rejections[int(row["request"])] = (int(row["rejected"]), str(row["example"]))
-        rejected = sum(count for count, _ in rejections.values())
-        self.metrics.rejected_spans += rejected
-        if written >= 0:
-            # ClickHouse counts each span twice: once into spans_staging, once into its view's target.
-            self.metrics.stored_spans += max(written // 2 - rejected, 0)
+        self.metrics.rejected_spans += sum(count for count, _ in rejections.values())
         return rejections
 
 

@@ -1,6 +1,6 @@
 -- Late context: spans stored before their trace named its session, user or agent get a newer row
--- version with the trace's context (ReplacingMergeTree keeps the newest). Only traces with a noted gap
--- whose trace_context changed since {since} are read, so the cost follows the repairs, not the volume.
+-- version with the trace's context (ReplacingMergeTree keeps the newest). Only traces with a gap noted
+-- since {gaps_since} whose context changed since {since} are read: the cost follows the repairs.
 INSERT INTO spans (
     tenant, trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ns,
     status_code, status_message, service_name, service_version, environment, agent_name, agent_version,
@@ -21,15 +21,15 @@ SELECT
 FROM spans AS s FINAL
 INNER JOIN
 (
-    SELECT tenant, trace_id,
+    SELECT tenant, trace_id, min(first_start) AS first_start,
         max(session).2 AS session, max(user).2 AS user, max(agent).2 AS agent, max(agent_version).2 AS agent_version
     FROM trace_context
-    WHERE (tenant, trace_id) IN (SELECT tenant, trace_id FROM context_gaps WHERE noted_at >= {gaps_since:DateTime64(3)})
+    WHERE trace_id IN (SELECT trace_id FROM trace_context WHERE gap_noted >= {gaps_since:DateTime64(3)})
     GROUP BY tenant, trace_id
-    HAVING max(last_seen) >= {since:DateTime64(3)}
+    HAVING max(gap_noted) >= {gaps_since:DateTime64(3)} AND max(last_seen) >= {since:DateTime64(3)}
 ) AS c ON s.tenant = c.tenant AND s.trace_id = c.trace_id
-WHERE s.start_time >= (SELECT min(first_start) FROM context_gaps WHERE noted_at >= {gaps_since:DateTime64(3)})
-  AND s.trace_id IN (SELECT trace_id FROM context_gaps WHERE noted_at >= {gaps_since:DateTime64(3)})
+WHERE s.trace_id IN (SELECT trace_id FROM trace_context WHERE gap_noted >= {gaps_since:DateTime64(3)})
+  AND s.start_time >= (SELECT min(first_start) FROM trace_context WHERE gap_noted >= {gaps_since:DateTime64(3)})
   AND s.context_inherited != 0
   AND ((bitTest(s.context_inherited, 0) AND c.session != '' AND c.session != s.session_id)
     OR (bitTest(s.context_inherited, 1) AND c.user != '' AND c.user != s.user_id)

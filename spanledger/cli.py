@@ -85,5 +85,13 @@ def query(sql: str, url: str, data_dir: str | None, fmt: str) -> None:
     click.echo(render(columns, rows, fmt))
 
 
+@main.command("settings")
+def show_settings() -> None:
+    """Print every setting as the README's Markdown table."""
+    from spanledger.settings import settings_table
+
+    click.echo(settings_table())
+
+
 if __name__ == "__main__":
     main()

@@ -106,3 +106,13 @@ def load_settings(**overrides: Any) -> Settings:
             field = str(error["loc"][0]) if error["loc"] else "?"
             problems.append(f"SPANLEDGER_{field.upper()} ({field}): {error['msg']}")
         raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+
+
+def settings_table() -> str:
+    """The README's settings table, generated from the class so the two cannot drift apart."""
+    lines = ["| variable | default | description |", "| --- | --- | --- |"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "" if default is None else str(default)
+        lines.append(f"| `SPANLEDGER_{name.upper()}` | `{shown}` | {field.description} |")
+    return "\n".join(lines)

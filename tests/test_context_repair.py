@@ -1,0 +1,48 @@
+"""Children exported before their root still end up with the root's session, user and agent."""
+
+from __future__ import annotations
+
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+from tests.conftest import rows
+
+
+def test_children_sent_before_the_root_take_its_context(service, store, unique) -> None:  # type: ignore[no-untyped-def]
+    provider = TracerProvider(resource=Resource.create({"service.name": f"late-{unique}", "service.version": "9.9.9"}))
+    # One export request per span, in end order: the children reach the store long before the root.
+    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{service.grpc_port}", insecure=True)))
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("invoke_agent triage", attributes={
+            "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "triage", "gen_ai.agent.version": "2.0.0",
+            "gen_ai.conversation.id": f"conv-{unique}", "user.id": "u-7"}):
+        with tracer.start_as_current_span("chat gpt-4o-mini", attributes={"gen_ai.request.model": "gpt-4o-mini"}):
+            pass
+        with tracer.start_as_current_span("execute_tool lookup", attributes={"gen_ai.tool.name": "lookup"}):
+            service.writer.flush()  # the chat span is stored while the root is still open
+    provider.shutdown()
+    service.flush()
+    found = rows(store, "SELECT name, session_id, user_id, agent_name, agent_version FROM spans FINAL "
+                        "WHERE service_name = {s:String} ORDER BY start_time", {"s": f"late-{unique}"})
+    assert [row["name"] for row in found] == ["invoke_agent triage", "chat gpt-4o-mini", "execute_tool lookup"]
+    for row in found:
+        assert (row["session_id"], row["user_id"], row["agent_name"], row["agent_version"]) == (f"conv-{unique}", "u-7", "triage", "2.0.0"), row
+
+
+def test_a_trace_that_never_names_a_session_is_its_own_session(service, store, unique) -> None:  # type: ignore[no-untyped-def]
+    provider = TracerProvider(resource=Resource.create({"service.name": f"anon-{unique}", "service.version": "1.0"}))
+    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{service.grpc_port}", insecure=True)))
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("root"):
+        with tracer.start_as_current_span("child"):
+            pass
+    provider.shutdown()
+    service.flush()
+    found = rows(store, "SELECT trace_id, session_id, agent_name, agent_version FROM spans FINAL WHERE service_name = {s:String}",
+                 {"s": f"anon-{unique}"})
+    assert len(found) == 2
+    for row in found:
+        assert row["session_id"] == row["trace_id"]
+        assert (row["agent_name"], row["agent_version"]) == (f"anon-{unique}", "1.0")

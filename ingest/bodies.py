@@ -1,7 +1,5 @@
-"""Request bodies in: decompression with a hard size limit, and the OTLP/JSON → protobuf bridge.
-
-Pure functions; they never touch the store. The protobuf body itself is not decoded here: ClickHouse
-parses it. JSON bodies (rare) are converted to the same protobuf bytes first.
+"""Request bodies in and responses out: decompression with a hard size limit, the OTLP/JSON → protobuf
+bridge, and the ExportTraceServiceResponse. Pure functions; they never touch the store.
 """
 
 from __future__ import annotations
@@ -13,15 +11,12 @@ import zlib
 from typing import Any
 
 from google.protobuf import json_format
-from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
 
-
-class BadRequest(Exception):
-    """The body cannot be read as an OTLP trace request (non-retryable)."""
+from ingest.validate import BadRequest
 
 
 class TooLarge(Exception):
@@ -50,20 +45,7 @@ def decompress(body: bytes, encoding: str, limit: int) -> bytes:
     return out
 
 
-def count_spans(body: bytes) -> int:
-    """Parses body as an ExportTraceServiceRequest (upb, in C) and counts its spans without visiting them.
-
-    Raises BadRequest when it does not parse. The count lets the writer notice a batch that stored fewer
-    spans than it carried, the only time it asks the store which spans were rejected and why.
-    """
-    try:
-        request = ExportTraceServiceRequest.FromString(body)
-    except DecodeError as exc:
-        raise BadRequest(f"body is not a valid ExportTraceServiceRequest: {exc}") from None
-    return sum(len(scope.spans) for resource in request.resource_spans for scope in resource.scope_spans)
-
-
-def json_to_protobuf(body: bytes) -> tuple[bytes, int]:
+def json_to_protobuf(body: bytes) -> bytes:
     """OTLP/JSON (hex ids, lowerCamelCase or snake_case names) → serialized ExportTraceServiceRequest."""
     try:
         document = json.loads(body)
@@ -81,8 +63,7 @@ def json_to_protobuf(body: bytes) -> tuple[bytes, int]:
         message = json_format.ParseDict(document, ExportTraceServiceRequest(), ignore_unknown_fields=True)
     except (json_format.ParseError, ValueError, TypeError, AttributeError) as exc:
         raise BadRequest(f"body is not a valid OTLP/JSON trace request: {exc}") from None
-    spans = sum(len(scope.spans) for resource in message.resource_spans for scope in resource.scope_spans)
-    return message.SerializeToString(), spans
+    return message.SerializeToString()
 
 
 def response_body(rejected: int, message: str, as_json: bool) -> bytes:

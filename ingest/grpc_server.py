@@ -7,7 +7,10 @@ from concurrent import futures
 
 import grpc
 
-from ingest.bodies import BadRequest, count_spans, response_body
+import time
+
+from ingest.bodies import response_body
+from ingest.validate import BadRequest, inspect_request
 from ingest.writer import Backpressure, BatchWriter, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -38,18 +41,20 @@ class TraceExport:
             metrics.invalid_requests += 1
             context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, f"request is {len(request)} bytes, the limit is {self.max_request_bytes}")
         try:
-            spans = count_spans(request)
+            checked = inspect_request(request, time.time_ns())
         except BadRequest as exc:
             metrics.invalid_requests += 1
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        metrics.rejected_spans += checked.rejected
         try:
-            outcome = self.writer.write(request, spans)
+            if checked.spans:
+                self.writer.write(checked.body)
         except Backpressure as exc:
             context.set_trailing_metadata(_retry_info(exc.retry_after))
             context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
         except StoreUnavailable as exc:
             context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
-        return response_body(outcome.rejected_spans, outcome.error_message, as_json=False)
+        return response_body(checked.rejected, checked.problem, as_json=False)
 
 
 def start_grpc_server(writer: BatchWriter, host: str, port: int, max_request_bytes: int, workers: int = 64) -> tuple[grpc.Server, int]:

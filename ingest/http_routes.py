@@ -6,7 +6,10 @@ import asyncio
 
 from fastapi import APIRouter, Request, Response
 
-from ingest.bodies import BadRequest, TooLarge, count_spans, decompress, json_to_protobuf, response_body
+import time
+
+from ingest.bodies import TooLarge, decompress, json_to_protobuf, response_body
+from ingest.validate import BadRequest, inspect_request
 from ingest.writer import Backpressure, BatchWriter, StoreUnavailable
 
 PROTOBUF = "application/x-protobuf"
@@ -51,29 +54,30 @@ def otlp_router(writer: BatchWriter, max_request_bytes: int) -> APIRouter:
         try:
             body = decompress(bytes(raw), request.headers.get("content-encoding", ""), max_request_bytes)
             if as_json:
-                body, spans = json_to_protobuf(body)
-            else:
-                spans = count_spans(body)
+                body = json_to_protobuf(body)
+            checked = inspect_request(body, time.time_ns())
         except TooLarge as exc:
             metrics.invalid_requests += 1
             return _status(413, str(exc), as_json)
         except BadRequest as exc:
             metrics.invalid_requests += 1
             return _status(400, str(exc), as_json)
+        metrics.rejected_spans += checked.rejected
         try:
-            ticket = writer.submit(body, spans)
-            loop = asyncio.get_running_loop()
-            stored = loop.create_future()
-            ticket.on_done(lambda: loop.call_soon_threadsafe(_resolve, stored))
-            await asyncio.wait_for(stored, 60.0)
-            outcome = ticket.wait(0)
+            if checked.spans:
+                ticket = writer.submit(checked.body)
+                loop = asyncio.get_running_loop()
+                durable = loop.create_future()
+                ticket.on_done(lambda: loop.call_soon_threadsafe(_resolve, durable))
+                await asyncio.wait_for(durable, 60.0)
+                ticket.wait(0)
         except (asyncio.TimeoutError, TimeoutError):
             return _status(503, "timed out waiting for the store", as_json, {"Retry-After": "5"})
         except Backpressure as exc:
             return _status(429, str(exc), as_json, {"Retry-After": str(int(exc.retry_after + 0.999))})
         except StoreUnavailable as exc:
             return _status(503, str(exc), as_json, {"Retry-After": "5"})
-        return Response(response_body(outcome.rejected_spans, outcome.error_message, as_json),
+        return Response(response_body(checked.rejected, checked.problem, as_json),
                         media_type=JSON if as_json else PROTOBUF)
 
     router.add_api_route("/v1/traces", export, methods=["POST"])

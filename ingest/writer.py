@@ -1,10 +1,13 @@
-"""The batch writer: group commit of OTLP requests into the store.
+"""The batch writer: group commit of OTLP requests to an fsync'd spool, then bulk loads into the store.
 
-Transports hand it serialized ExportTraceServiceRequest bytes and wait on the returned ticket. A flusher
-thread frames the waiting requests into one batch file, fsyncs it, and runs one INSERT that parses and
-explodes every span in ClickHouse; all tickets of the batch then resolve together. Python never walks
-spans. A ticket resolves only after the store has the spans, so an acknowledgement means stored.
-Batch files left behind by a crash are inserted again at start; the spans table collapses repeats.
+Two stages, each on its own thread, so an acknowledgement costs a file write and an fsync, not a query:
+1. Spooling: transports hand over checked request bytes and wait on a ticket. Every batch_max_delay_ms
+   the waiting requests are framed into one spool file, fsync'd, and all their tickets resolve together:
+   an acknowledged span is on disk and survives a crash (the spool is replayed at start).
+2. Loading: every load_interval_ms the spooled files are inserted in one INSERT ... SELECT that lets
+   ClickHouse parse and explode every span (sql/queries/insert_otlp_spans.sql); then they are deleted.
+   A file whose insert failed stays and is retried; spans re-inserted after a crash collapse in the
+   ReplacingMergeTree. Python never walks spans here.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import shutil
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +25,9 @@ from typing import Any
 
 from ingest import otlp_format
 from ingest.metrics import IngestMetrics
+from ingest.validate import FUTURE_NS, PAST_NS
 
 log = logging.getLogger(__name__)
-
-_FUTURE_NS = 24 * 3600 * 10**9  # spans may start at most a day in the future
-_PAST_NS = 10 * 365 * 24 * 3600 * 10**9  # and at most ten years in the past
 
 
 class Backpressure(Exception):
@@ -38,58 +39,51 @@ class Backpressure(Exception):
 
 
 class StoreUnavailable(Exception):
-    """The batch could not be stored; the client should retry."""
-
-
-@dataclass
-class Outcome:
-    rejected_spans: int = 0
-    error_message: str = ""
+    """The request could not be made durable; the client should retry."""
 
 
 @dataclass
 class Ticket:
     size: int
-    spans: int
     done: threading.Event = field(default_factory=threading.Event)
-    outcome: Outcome | None = None
     error: Exception | None = None
     _callbacks: list[Callable[[], None]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def on_done(self, callback: Callable[[], None]) -> None:
-        """Calls callback (from the flusher thread) once the ticket resolves, or now if it has."""
+        """Calls callback (from the spooling thread) once the ticket resolves, or now if it has."""
         with self._lock:
             if not self.done.is_set():
                 self._callbacks.append(callback)
                 return
         callback()
 
-    def resolve(self, outcome: Outcome | None = None, error: Exception | None = None) -> None:
+    def resolve(self, error: Exception | None = None) -> None:
         with self._lock:
-            self.outcome, self.error = outcome, error
+            self.error = error
             self.done.set()
             callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
             callback()
 
-    def wait(self, timeout: float | None = None) -> Outcome:
+    def wait(self, timeout: float | None = None) -> None:
+        """Returns once the request is durable; raises StoreUnavailable otherwise."""
         if not self.done.wait(timeout):
-            raise StoreUnavailable("timed out waiting for the store")
+            raise StoreUnavailable("timed out waiting for the spool")
         if self.error is not None:
             raise self.error
-        assert self.outcome is not None
-        return self.outcome
 
 
 class BatchWriter:
     def __init__(self, store: Any, spool_dir: Path, *, batch_max_bytes: int, batch_max_delay_ms: int,
-                 queue_max_bytes: int, fsync: bool, metrics: IngestMetrics | None = None,
-                 clock: Callable[[], int] = time.time_ns) -> None:
+                 queue_max_bytes: int, fsync: bool, load_interval_ms: int = 1000,
+                 metrics: IngestMetrics | None = None, clock: Callable[[], int] = time.time_ns) -> None:
         self.store = store
-        self.spool_dir = spool_dir
+        self.ready_dir = spool_dir / "ready"
+        self.loading_dir = spool_dir / "loading"
         self.batch_max_bytes = batch_max_bytes
         self.max_delay = batch_max_delay_ms / 1000
+        self.load_interval = load_interval_ms / 1000
         self.queue_max_bytes = queue_max_bytes
         self.fsync = fsync
         self.metrics = metrics or IngestMetrics()
@@ -97,140 +91,187 @@ class BatchWriter:
         self._cond = threading.Condition()
         self._pending: dict[str, list[tuple[bytes, Ticket]]] = {}
         self._pending_bytes = 0
+        self._spooled_bytes = 0  # in ready/ and loading/, not yet in the store
         self._first_at = 0.0
-        self._flush_requested = False
+        self._spool_now = False
         self._stopping = False
+        self._load_lock = threading.Lock()
+        self._load_wake = threading.Event()
         self._sequence = itertools.count()
-        self._thread: threading.Thread | None = None
-        spool_dir.mkdir(parents=True, exist_ok=True)
+        self._threads: list[threading.Thread] = []
+        self.ready_dir.mkdir(parents=True, exist_ok=True)
+        self.loading_dir.mkdir(parents=True, exist_ok=True)
 
     # -- transports call these -------------------------------------------------------------------
-    def submit(self, request: bytes, spans: int, tenant: str = "default") -> Ticket:
-        """Queues one serialized request carrying spans spans; raises Backpressure when the queue is full."""
-        ticket = Ticket(len(request), spans)
+    def submit(self, request: bytes, tenant: str = "default") -> Ticket:
+        """Queues one checked request; raises Backpressure when requests and spool exceed the queue size."""
+        ticket = Ticket(len(request))
         with self._cond:
             if self._stopping:
                 raise StoreUnavailable("server is shutting down")
-            if self._pending_bytes + len(request) > self.queue_max_bytes and self._pending_bytes:
+            queued = self._pending_bytes + self._spooled_bytes
+            if queued and queued + len(request) > self.queue_max_bytes:
                 self.metrics.backpressure += 1
-                raise Backpressure(retry_after=max(1.0, self.max_delay * 4))
+                raise Backpressure(retry_after=max(1.0, 2 * self.load_interval))
             if not self._pending:
                 self._first_at = time.monotonic()
             self._pending.setdefault(tenant, []).append((request, ticket))
             self._pending_bytes += len(request)
-            self.metrics.queue_bytes = self._pending_bytes
-            if self._pending_bytes >= self.batch_max_bytes:
-                self._cond.notify_all()
-            elif len(self._pending) == 1 and len(self._pending[tenant]) == 1:
+            self.metrics.queue_bytes = self._pending_bytes + self._spooled_bytes
+            if self._pending_bytes >= self.batch_max_bytes or self._pending_bytes == len(request):
                 self._cond.notify_all()
         return ticket
 
-    def write(self, request: bytes, spans: int, tenant: str = "default", timeout: float = 60.0) -> Outcome:
-        """submit() and wait: returns once the spans are stored."""
-        return self.submit(request, spans, tenant).wait(timeout)
+    def write(self, request: bytes, tenant: str = "default", timeout: float = 60.0) -> None:
+        """submit() and wait until the request is durable."""
+        self.submit(request, tenant).wait(timeout)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
-        self.replay_spool()
-        self._thread = threading.Thread(target=self._run, name="batch-writer", daemon=True)
-        self._thread.start()
+        """Loads whatever a previous process left in the spool, then starts both stages."""
+        self.load_spool()
+        for target, name in ((self._spool_loop, "spool-writer"), (self._load_loop, "span-loader")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def flush(self) -> None:
-        """Stores everything submitted so far before returning."""
+        """Spools everything submitted so far and loads it into the store before returning."""
         with self._cond:
             tickets = [ticket for batch in self._pending.values() for _, ticket in batch]
-            self._flush_requested = True
+            self._spool_now = True
             self._cond.notify_all()
         for ticket in tickets:
             ticket.done.wait()
+        self.load_spool()
 
     def stop(self) -> None:
-        """Stops accepting, stores what is queued, and ends the flusher."""
+        """Stops accepting, spools and loads what is queued, and ends both stages."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join()
+        self._load_wake.set()
+        for thread in self._threads:
+            thread.join()
+        self.load_spool()
 
-    def replay_spool(self) -> int:
-        """Inserts batch files a previous process left behind (acknowledged or not, they are stored now)."""
-        replayed = 0
-        for path in sorted(self.spool_dir.glob("batch-*.bin")):
-            tenant = path.name.split(".")[-2] if path.name.count(".") >= 2 else "default"
-            log.info("replaying spool file %s", path.name)
-            self._insert(path, tenant, f"replay-{path.stem}", expected=-1)
-            path.unlink()
-            replayed += 1
-        return replayed
-
-    # -- the flusher -----------------------------------------------------------------------------
-    def _run(self) -> None:
+    # -- stage 1: spooling -------------------------------------------------------------------------
+    def _spool_loop(self) -> None:
         while True:
             with self._cond:
                 while True:
                     if self._pending:
                         waited = time.monotonic() - self._first_at
                         if (self._pending_bytes >= self.batch_max_bytes or waited >= self.max_delay
-                                or self._flush_requested or self._stopping):
+                                or self._spool_now or self._stopping):
                             break
                         self._cond.wait(self.max_delay - waited)
                     elif self._stopping:
                         return
                     else:
-                        self._flush_requested = False
+                        self._spool_now = False
                         self._cond.wait()
                 batches, self._pending = self._pending, {}
-                self._pending_bytes = 0
-                self._flush_requested = False
-                self.metrics.queue_bytes = 0
+                size, self._pending_bytes = self._pending_bytes, 0
+                self._spool_now = False
+                self._spooled_bytes += size
             for tenant, items in batches.items():
-                self._flush_batch(tenant, items)
+                self._spool_batch(tenant, items)
+            if self._spooled_bytes >= self.batch_max_bytes * 4:
+                self._load_wake.set()
 
-    def _flush_batch(self, tenant: str, items: list[tuple[bytes, Ticket]]) -> None:
+    def _spool_batch(self, tenant: str, items: list[tuple[bytes, Ticket]]) -> None:
         started = time.monotonic()
-        batch_id = uuid.uuid4().hex
-        path = self.spool_dir / f"batch-{time.time_ns():020d}-{next(self._sequence):06d}.{_safe(tenant)}.bin"
+        name = f"{time.time_ns():020d}-{next(self._sequence):06d}.{_safe(tenant)}.bin"
+        partial = self.ready_dir / (name + ".part")
+        size = sum(len(request) for request, _ in items)
         try:
-            with path.open("wb") as handle:
+            with partial.open("wb") as handle:
                 for request, _ in items:
                     handle.write(otlp_format.frame_header(len(request)))
                     handle.write(request)
                 handle.flush()
                 if self.fsync:
                     os.fsync(handle.fileno())
-            rejections = self._insert(path, tenant, batch_id, sum(ticket.spans for _, ticket in items))
-        except Exception as exc:  # the store refused the batch: every waiting client retries
-            log.error("batch %s of %d requests not stored: %s", batch_id, len(items), exc)
-            self.metrics.failed_batches += 1
+            partial.rename(self.ready_dir / name)  # only whole files are ever loaded
+            if self.fsync:
+                _fsync_dir(self.ready_dir)
+        except OSError as exc:
+            log.error("spool file %s not written: %s", name, exc)
+            with self._cond:
+                self._spooled_bytes -= size
+            partial.unlink(missing_ok=True)
             for _, ticket in items:
-                ticket.resolve(error=StoreUnavailable(f"store unavailable: {exc}"))
-            path.unlink(missing_ok=True)
+                ticket.resolve(StoreUnavailable(f"spool write failed: {exc}"))
             return
-        path.unlink(missing_ok=True)
-        self.metrics.observe_flush(time.monotonic() - started, len(items), sum(len(r) for r, _ in items))
-        for index, (_, ticket) in enumerate(items):
-            rejected, message = rejections.get(index, (0, ""))
-            ticket.resolve(Outcome(rejected, message))
+        self.metrics.observe_spool(time.monotonic() - started, len(items), size)
+        for _, ticket in items:
+            ticket.resolve()
 
-    def _insert(self, path: Path, tenant: str, batch_id: str, expected: int) -> dict[int, tuple[int, str]]:
-        """Inserts a batch file; returns {request index: (rejected spans, first reason)}."""
+    # -- stage 2: loading --------------------------------------------------------------------------
+    def _load_loop(self) -> None:
+        while not self._stopping:
+            self._load_wake.wait(self.load_interval)
+            self._load_wake.clear()
+            try:
+                self.load_spool()
+            except Exception as exc:  # the files stay in the spool; the next round retries them
+                log.error("loading spooled spans failed, will retry: %s", exc)
+
+    def load_spool(self) -> int:
+        """Inserts every spooled file into the store; returns the number of spans stored."""
+        with self._load_lock:
+            for path in sorted(self.ready_dir.glob("*.bin")):
+                path.rename(self.loading_dir / path.name)
+            files = sorted(self.loading_dir.glob("*.bin"))
+            if not files:
+                return 0
+            stored = 0
+            by_tenant: dict[str, list[Path]] = {}
+            for path in files:
+                by_tenant.setdefault(path.name.split(".")[1], []).append(path)
+            started = time.monotonic()
+            for tenant, paths in by_tenant.items():
+                stored += self._load_files(tenant, paths)
+            self.metrics.observe_load(time.monotonic() - started)
+            return stored
+
+    def _load_files(self, tenant: str, paths: list[Path]) -> int:
+        size = sum(path.stat().st_size for path in paths)
+        batch_dir = self.loading_dir / f"batch-{next(self._sequence):06d}.{tenant}"
+        batch_dir.mkdir()
+        for path in paths:
+            path.rename(batch_dir / path.name)
         now = self.clock()
-        params = {"tenant": tenant, "batch_id": batch_id,
-                  "min_time_ns": max(now - _PAST_NS, 1), "max_time_ns": now + _FUTURE_NS}
-        args = (path, otlp_format.STRUCTURE, otlp_format.FORMAT_SETTINGS, params)
-        written = self.store.insert_protobuf_batch("insert_otlp_spans", *args)
-        self.store.insert_protobuf_batch("insert_trace_context", *args)
+        # One day of slack beyond the acceptance window: the checks ran when the spans arrived.
+        params = {"tenant": tenant, "min_time_ns": max(now - PAST_NS - FUTURE_NS, 1), "max_time_ns": now + 2 * FUTURE_NS}
+        pattern = batch_dir / "*.bin"
+        try:
+            written = self.store.insert_protobuf_batch("insert_otlp_spans", pattern, otlp_format.STRUCTURE,
+                                                       otlp_format.FORMAT_SETTINGS, params)
+            self.store.insert_protobuf_batch("insert_trace_context", pattern, otlp_format.STRUCTURE,
+                                             otlp_format.FORMAT_SETTINGS, params)
+        except Exception:
+            for path in batch_dir.iterdir():
+                path.rename(self.loading_dir / path.name)
+            batch_dir.rmdir()
+            self.metrics.failed_batches += 1
+            raise
+        shutil.rmtree(batch_dir)
+        with self._cond:
+            self._spooled_bytes = max(self._spooled_bytes - size, 0)
+            self.metrics.queue_bytes = self._pending_bytes + self._spooled_bytes
         if written >= 0:
             self.metrics.stored_spans += written
-        if expected < 0 or written < 0 or written >= expected:
-            return {}
-        # Fewer rows than spans: find out which were rejected and why (the slow path, bad input only).
-        self.store.insert_protobuf_batch("insert_otlp_rejections", *args)
-        rejections = {}
-        for row in self.store.frame("batch_rejections", {"batch_id": batch_id}).iter_rows(named=True):
-            rejections[int(row["request"])] = (int(row["rejected"]), str(row["example"]))
-        self.metrics.rejected_spans += sum(count for count, _ in rejections.values())
-        return rejections
+        return max(written, 0)
+
+
+def _fsync_dir(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _safe(tenant: str) -> str:

@@ -49,7 +49,8 @@ class Service:
         self.writer = BatchWriter(
             self.store, Path(settings.data_dir) / "spool",
             batch_max_bytes=settings.batch_max_bytes, batch_max_delay_ms=settings.batch_max_delay_ms,
-            queue_max_bytes=settings.queue_max_bytes, fsync=settings.fsync, metrics=metrics)
+            queue_max_bytes=settings.queue_max_bytes, fsync=settings.fsync,
+            load_interval_ms=settings.load_interval_ms, metrics=metrics)
         self.writer.start()
         self._repair = ContextRepairLoop(self.store, settings.context_repair_seconds,
                                          dt.timedelta(hours=settings.context_repair_window_hours))

@@ -47,7 +47,9 @@ class ServerBackend:
         source = "input('" + structure.replace("'", "\\'") + "')"
         statement = sql.replace("{source}", source) + f" FORMAT {fmt}"
         try:
-            summary = self._client().command(statement, parameters=params, data=path.read_bytes(), settings=settings)
+            # path may be a glob (a directory of spool files): the framed files concatenate into one stream.
+            data = b"".join(part.read_bytes() for part in sorted(path.parent.glob(path.name)))
+            summary = self._client().command(statement, parameters=params, data=data, settings=settings)
         except Exception as exc:
             raise StoreError(f"{exc} [in: insert from {path.name}]") from exc
         written = getattr(summary, "written_rows", None)

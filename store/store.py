@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -45,13 +46,6 @@ class Store:
         """Runs sql/queries/<query_name>.sql over a length-delimited Protobuf file; returns rows written (-1 if unknown)."""
         return self.backend.insert_file(sql_files.query(query_name), path, "Protobuf", structure, params, dict(format_settings))
 
-    def select_protobuf_batch(self, query_name: str, path: Path, structure: str,
-                              format_settings: dict[str, Any], params: dict[str, Any]) -> pa.Table:
-        """Runs a SELECT over a length-delimited Protobuf file (embedded mode reads it in place)."""
-        sql = sql_files.query(query_name)
-        source = f"file('{_quote(str(path))}', 'Protobuf', '{_quote(structure)}')"
-        return self.backend.query_arrow(sql.replace("{source}", source), params, dict(format_settings))
-
     def run(self, query_name: str, params: dict[str, Any] | None = None) -> None:
         """Runs the named statement (sql/queries/<query_name>.sql) for its effect."""
         self.backend.execute(sql_files.query(query_name), params)
@@ -59,6 +53,19 @@ class Store:
     def frame(self, query_name: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
         """A named query's result as a Polars frame."""
         return pl.from_arrow(self.backend.query_arrow(sql_files.query(query_name), params))  # type: ignore[return-value]
+
+    def insert_frame(self, query_name: str, frame: pl.DataFrame) -> None:
+        """Runs sql/queries/<query_name>.sql, an INSERT ... SELECT ... FROM {source}, over a Polars frame.
+
+        The frame travels as an Arrow file (read in place by chDB, sent as the body to a server); its
+        columns are declared Nullable so the query file decides how each one lands.
+        """
+        if frame.is_empty():
+            return
+        with tempfile.TemporaryDirectory(prefix="spanledger-frame-") as tmp:
+            path = Path(tmp) / "frame.arrow"
+            frame.write_ipc(path, compression="uncompressed", compat_level=pl.CompatLevel.oldest())
+            self.backend.insert_file(sql_files.query(query_name), path, "Arrow", _arrow_structure(frame.schema))
 
     def read_only_query(self, sql: str, max_rows: int | None = None) -> pa.Table:
         """Runs a user's read-only SQL: one SELECT-like statement, readonly enforced by the engine."""
@@ -97,6 +104,26 @@ def open_store(settings: Settings, prepare: bool = True) -> Store:
     if prepare:
         store.prepare()
     return store
+
+
+def _clickhouse_type(dtype: pl.DataType) -> str:
+    """The ClickHouse type an Arrow column written from this Polars type is read as."""
+    if isinstance(dtype, pl.List):
+        return f"Array({_clickhouse_type(dtype.inner)})"
+    if isinstance(dtype, pl.Datetime):
+        digits = {"ms": 3, "us": 6, "ns": 9}[dtype.time_unit or "us"]
+        return f"Nullable(DateTime64({digits}, 'UTC'))"
+    names = {pl.String: "String", pl.Boolean: "Bool", pl.Float64: "Float64", pl.Float32: "Float32",
+             pl.Int8: "Int8", pl.Int16: "Int16", pl.Int32: "Int32", pl.Int64: "Int64", pl.UInt8: "UInt8",
+             pl.UInt16: "UInt16", pl.UInt32: "UInt32", pl.UInt64: "UInt64", pl.Date: "Date32"}
+    for polars_type, name in names.items():
+        if dtype == polars_type:
+            return f"Nullable({name})"
+    raise StoreError(f"no ClickHouse type for a frame column of type {dtype}")
+
+
+def _arrow_structure(schema: pl.Schema) -> str:
+    return ", ".join(f"`{name}` {_clickhouse_type(dtype)}" for name, dtype in schema.items())
 
 
 def _quote(text: str) -> str:

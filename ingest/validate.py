@@ -1,0 +1,71 @@
+"""Checks one OTLP trace request before it is acknowledged: does it parse, how many spans, which are invalid.
+
+Pure: bytes in, verdict out. Invalid spans are cut out of the request here, so what is spooled is
+exactly what the client is told was accepted, and the rest of its request is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+PAST_NS = 10 * 365 * 24 * 3600 * 10**9  # a span may start at most ten years ago
+FUTURE_NS = 24 * 3600 * 10**9  # and at most a day ahead of this server's clock
+
+
+class BadRequest(Exception):
+    """The body cannot be read as an OTLP trace request (non-retryable)."""
+
+
+@dataclass(frozen=True)
+class Inspected:
+    body: bytes  # what to store: the request, less its invalid spans
+    spans: int  # spans in body
+    rejected: int
+    problem: str  # the first rejected span's problem, for partial_success.error_message
+
+
+def span_problem(span, now_ns: int) -> str:  # type: ignore[no-untyped-def]
+    """Why a span cannot be stored, or ''. sql/0001_span_functions.sql (sl_span_problem) mirrors these rules."""
+    if len(span.trace_id) != 16 or not any(span.trace_id):
+        return f"trace_id must be 16 non-zero bytes, got {len(span.trace_id)}"
+    if len(span.span_id) != 8 or not any(span.span_id):
+        return f"span_id must be 8 non-zero bytes, got {len(span.span_id)}"
+    if len(span.parent_span_id) not in (0, 8):
+        return f"parent_span_id must be empty or 8 bytes, got {len(span.parent_span_id)}"
+    start = span.start_time_unix_nano
+    if span.end_time_unix_nano < start:
+        return "end_time_unix_nano is before start_time_unix_nano"
+    if not now_ns - PAST_NS <= start <= now_ns + FUTURE_NS:
+        return f"start_time_unix_nano {start} is more than ten years ago or more than a day ahead"
+    return ""
+
+
+def inspect_request(body: bytes, now_ns: int) -> Inspected:
+    """Parses body (upb, in C) and checks every span; raises BadRequest when it does not parse."""
+    try:
+        request = ExportTraceServiceRequest.FromString(body)
+    except DecodeError as exc:
+        raise BadRequest(f"body is not a valid ExportTraceServiceRequest: {exc}") from None
+    spans = rejected = 0
+    problem = ""
+    for resource_spans in request.resource_spans:
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                reason = span_problem(span, now_ns)
+                if reason:
+                    rejected += 1
+                    if not problem:
+                        problem = f"span {span.span_id.hex() or '(empty)'} of trace {span.trace_id.hex() or '(empty)'}: {reason}"
+                else:
+                    spans += 1
+    if not rejected:
+        return Inspected(body, spans, 0, "")
+    for resource_spans in request.resource_spans:
+        for scope_spans in resource_spans.scope_spans:
+            keep = [span for span in scope_spans.spans if not span_problem(span, now_ns)]
+            del scope_spans.spans[:]
+            scope_spans.spans.extend(keep)
+    return Inspected(request.SerializeToString(), spans, rejected, problem)

@@ -41,30 +41,18 @@ FROM
         if(out_raw < reasoning_tokens, out_raw + reasoning_tokens, out_raw) AS output_tokens,
         -- Price the model that answered; an exact price-table name wins over its base name.
         if(response_model != '', response_model, request_model) AS priced_model,
-        if(lower(priced_model) IN (SELECT key FROM model_prices), lower(priced_model), sl_model_key(priced_model)) AS price_key
+        multiIf(in_raw + out_raw = 0, '', lower(priced_model) IN (SELECT key FROM model_prices), lower(priced_model),
+                sl_model_key(priced_model)) AS price_key
     FROM
     (
         SELECT
-            lower(hex(sp.trace_id)) AS trace_id,
-            lower(hex(sp.span_id)) AS span_id,
-            lower(hex(sp.parent_span_id)) AS parent_span_id,
-            sp.name AS name,
-            ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'][least(greatest(sp.kind, 0), 5) + 1] AS kind,
-            fromUnixTimestamp64Nano(toInt64(sp.start_time_unix_nano), 'UTC') AS start_time,
-            fromUnixTimestamp64Nano(toInt64(sp.end_time_unix_nano), 'UTC') AS end_time,
-            sp.end_time_unix_nano - sp.start_time_unix_nano AS duration_ns,
-            ['UNSET', 'OK', 'ERROR'][least(greatest(sp.status.code, 0), 2) + 1] AS status_code,
-            sp.status.message AS status_message,
-            ss.scope.name AS scope_name,
-            ss.scope.version AS scope_version,
-            sl_attributes(sp.attributes) AS attributes,
-            resource AS resource_attributes,
-            arrayMap(e -> (fromUnixTimestamp64Nano(toInt64(e.time_unix_nano), 'UTC'), e.name, sl_attributes(e.attributes)), sp.events) AS events,
+            *,
             attributes AS a,
-            if(resource['service.name'] != '', resource['service.name'], 'unknown_service') AS service_name,
-            resource['service.version'] AS service_version,
-            sl_pick3(map('n', resource['deployment.environment.name'], 'd', resource['deployment.environment'],
-                         'l', a['langfuse.environment']), 'n', 'd', 'l') AS environment,
+            if(resource_attributes['service.name'] != '', resource_attributes['service.name'], 'unknown_service') AS service_name,
+            resource_attributes['service.version'] AS service_version,
+            multiIf(resource_attributes['deployment.environment.name'] != '', resource_attributes['deployment.environment.name'],
+                    resource_attributes['deployment.environment'] != '', resource_attributes['deployment.environment'],
+                    a['langfuse.environment']) AS environment,
             lower(sl_pick5(a, 'gen_ai.operation.name', 'openinference.span.kind', 'traceloop.span.kind',
                            'langfuse.observation.type', 'llm.request.type')) AS op_raw,
             multiIf(
@@ -74,7 +62,7 @@ FROM
                 op_raw IN ('execute_tool', 'tool'), 'execute_tool',
                 op_raw IN ('invoke_agent', 'create_agent', 'agent'), 'invoke_agent',
                 op_raw IN ('retrieval', 'retriever', 'reranker'), 'retrieval',
-                op_raw = 'handoff' OR a['spanledger.handoff'] IN ('true', '1') OR startsWith(lower(sp.name), 'handoff'), 'handoff',
+                op_raw = 'handoff' OR a['spanledger.handoff'] IN ('true', '1') OR startsWith(lower(name), 'handoff'), 'handoff',
                 op_raw = '' AND (a['gen_ai.request.model'] != '' OR a['llm.model_name'] != ''), 'chat',
                 'other') AS operation,
             lower(sl_pick4(a, 'gen_ai.provider.name', 'gen_ai.system', 'llm.provider', 'llm.system')) AS provider,
@@ -89,7 +77,7 @@ FROM
             sl_pick4(a, 'gen_ai.response.model', 'llm.response.model', 'llm.model_name', 'embedding.model_name') AS response_model,
             multiIf(a['gen_ai.tool.name'] != '', a['gen_ai.tool.name'], a['tool.name'] != '', a['tool.name'],
                     operation != 'execute_tool', '',
-                    a['traceloop.entity.name'] != '', a['traceloop.entity.name'], sp.name) AS tool_name,
+                    a['traceloop.entity.name'] != '', a['traceloop.entity.name'], name) AS tool_name,
             sl_session(a) AS explicit_session,
             sl_user(a) AS explicit_user,
             sl_agent(a) AS explicit_agent,
@@ -120,13 +108,34 @@ FROM
                 a['gen_ai.usage.cost'] != '', a['gen_ai.usage.cost'],
                 a['llm.cost.total'] != '', a['llm.cost.total'],
                 a['gen_ai.usage.cost_usd'] != '', a['gen_ai.usage.cost_usd'],
-                JSONHas(a['langfuse.observation.cost_details'], 'total'), toString(JSONExtractFloat(a['langfuse.observation.cost_details'], 'total')),
+                a['langfuse.observation.cost_details'] LIKE '%"total"%', toString(JSONExtractFloat(a['langfuse.observation.cost_details'], 'total')),
                 '')) AS provided_cost
-        FROM (SELECT sl_attributes(rs.resource.attributes) AS resource, rs.scope_spans AS scope_spans
-              FROM {source} ARRAY JOIN resource_spans AS rs)
-        ARRAY JOIN scope_spans AS ss
-        ARRAY JOIN ss.spans AS sp
-        WHERE sl_span_problem(sp, {min_time_ns:UInt64}, {max_time_ns:UInt64}) = ''
+        -- The attribute maps are built once here; the layers above read them as columns (an alias
+        -- would be expanded into every lookup and make the query slow to plan).
+        FROM
+        (
+            SELECT
+                lower(hex(sp.trace_id)) AS trace_id,
+                lower(hex(sp.span_id)) AS span_id,
+                lower(hex(sp.parent_span_id)) AS parent_span_id,
+                sp.name AS name,
+                ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'][least(greatest(sp.kind, 0), 5) + 1] AS kind,
+                fromUnixTimestamp64Nano(toInt64(sp.start_time_unix_nano), 'UTC') AS start_time,
+                fromUnixTimestamp64Nano(toInt64(sp.end_time_unix_nano), 'UTC') AS end_time,
+                sp.end_time_unix_nano - sp.start_time_unix_nano AS duration_ns,
+                ['UNSET', 'OK', 'ERROR'][least(greatest(sp.status.code, 0), 2) + 1] AS status_code,
+                sp.status.message AS status_message,
+                ss.scope.name AS scope_name,
+                ss.scope.version AS scope_version,
+                sl_attributes(sp.attributes) AS attributes,
+                resource AS resource_attributes,
+                arrayMap(e -> (fromUnixTimestamp64Nano(toInt64(e.time_unix_nano), 'UTC'), e.name, sl_attributes(e.attributes)), sp.events) AS events
+            FROM (SELECT sl_attributes(rs.resource.attributes) AS resource, rs.scope_spans AS scope_spans
+                  FROM {source} ARRAY JOIN resource_spans AS rs)
+            ARRAY JOIN scope_spans AS ss
+            ARRAY JOIN ss.spans AS sp
+            WHERE sl_span_problem(sp, {min_time_ns:UInt64}, {max_time_ns:UInt64}) = ''
+        )
     )
     WINDOW w AS (PARTITION BY trace_id)
 ) AS s

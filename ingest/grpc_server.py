@@ -48,7 +48,7 @@ class TraceExport:
         metrics.rejected_spans += checked.rejected
         try:
             if checked.spans:
-                self.writer.write(checked.body)
+                self.writer.write(checked.body, checked.spans)
         except Backpressure as exc:
             context.set_trailing_metadata(_retry_info(exc.retry_after))
             context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))

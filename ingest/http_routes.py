@@ -65,7 +65,7 @@ def otlp_router(writer: BatchWriter, max_request_bytes: int) -> APIRouter:
         metrics.rejected_spans += checked.rejected
         try:
             if checked.spans:
-                ticket = writer.submit(checked.body)
+                ticket = writer.submit(checked.body, checked.spans)
                 loop = asyncio.get_running_loop()
                 durable = loop.create_future()
                 ticket.on_done(lambda: loop.call_soon_threadsafe(_resolve, durable))

@@ -45,6 +45,7 @@ class StoreUnavailable(Exception):
 @dataclass
 class Ticket:
     size: int
+    spans: int
     done: threading.Event = field(default_factory=threading.Event)
     error: Exception | None = None
     _callbacks: list[Callable[[], None]] = field(default_factory=list)
@@ -103,9 +104,9 @@ class BatchWriter:
         self.loading_dir.mkdir(parents=True, exist_ok=True)
 
     # -- transports call these -------------------------------------------------------------------
-    def submit(self, request: bytes, tenant: str = "default") -> Ticket:
-        """Queues one checked request; raises Backpressure when requests and spool exceed the queue size."""
-        ticket = Ticket(len(request))
+    def submit(self, request: bytes, spans: int, tenant: str = "default") -> Ticket:
+        """Queues one checked request of spans valid spans; raises Backpressure when the queue is full."""
+        ticket = Ticket(len(request), spans)
         with self._cond:
             if self._stopping:
                 raise StoreUnavailable("server is shutting down")
@@ -122,9 +123,9 @@ class BatchWriter:
                 self._cond.notify_all()
         return ticket
 
-    def write(self, request: bytes, tenant: str = "default", timeout: float = 60.0) -> None:
+    def write(self, request: bytes, spans: int, tenant: str = "default", timeout: float = 60.0) -> None:
         """submit() and wait until the request is durable."""
-        self.submit(request, tenant).wait(timeout)
+        self.submit(request, spans, tenant).wait(timeout)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -182,7 +183,9 @@ class BatchWriter:
 
     def _spool_batch(self, tenant: str, items: list[tuple[bytes, Ticket]]) -> None:
         started = time.monotonic()
-        name = f"{time.time_ns():020d}-{next(self._sequence):06d}.{_safe(tenant)}.bin"
+        # The name carries the tenant and the span count (the store is never asked to count them).
+        spans = sum(ticket.spans for _, ticket in items)
+        name = f"{time.time_ns():020d}-{next(self._sequence):06d}.{_safe(tenant)}.{spans}.bin"
         partial = self.ready_dir / (name + ".part")
         size = sum(len(request) for request, _ in items)
         try:
@@ -247,9 +250,7 @@ class BatchWriter:
         params = {"tenant": tenant, "min_time_ns": max(now - PAST_NS - FUTURE_NS, 1), "max_time_ns": now + 2 * FUTURE_NS}
         pattern = batch_dir / "*.bin"
         try:
-            written = self.store.insert_protobuf_batch("insert_otlp_spans", pattern, otlp_format.STRUCTURE,
-                                                       otlp_format.FORMAT_SETTINGS, params)
-            self.store.insert_protobuf_batch("insert_trace_context", pattern, otlp_format.STRUCTURE,
+            self.store.insert_protobuf_batch("insert_otlp_spans", pattern, otlp_format.STRUCTURE,
                                              otlp_format.FORMAT_SETTINGS, params)
         except Exception:
             for path in batch_dir.iterdir():
@@ -261,9 +262,14 @@ class BatchWriter:
         with self._cond:
             self._spooled_bytes = max(self._spooled_bytes - size, 0)
             self.metrics.queue_bytes = self._pending_bytes + self._spooled_bytes
-        if written >= 0:
-            self.metrics.stored_spans += written
-        return max(written, 0)
+        spans = sum(_spans_in(path) for path in paths)
+        self.metrics.stored_spans += spans
+        return spans
+
+
+def _spans_in(path: Path) -> int:
+    parts = path.name.split(".")
+    return int(parts[2]) if len(parts) == 4 and parts[2].isdigit() else 0
 
 
 def _fsync_dir(path: Path) -> None:

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS spans
     resource_attributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
     events Array(Tuple(time DateTime64(9, 'UTC'), name String, attributes Map(LowCardinality(String), String))) CODEC(ZSTD(1)),
     context_inherited UInt8,
+    context_fallback UInt8,
     ingested_at DateTime64(3, 'UTC') DEFAULT now64(3) CODEC(Delta(8), ZSTD(1)),
     INDEX idx_trace_id trace_id TYPE bloom_filter(0.001) GRANULARITY 1,
     INDEX idx_session_id session_id TYPE bloom_filter(0.01) GRANULARITY 1,

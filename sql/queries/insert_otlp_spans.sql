@@ -9,7 +9,7 @@ INSERT INTO spans (
     status_code, status_message, service_name, service_version, environment, agent_name, agent_version,
     operation, provider, request_model, response_model, tool_name, session_id, user_id,
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-    cost_usd, cost_source, scope_name, scope_version, attributes, resource_attributes, events, context_inherited)
+    cost_usd, cost_source, scope_name, scope_version, attributes, resource_attributes, events, context_inherited, context_fallback)
 SELECT
     {tenant:String}, trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ns,
     status_code, status_message, service_name, service_version, environment, agent_name, agent_version,
@@ -25,17 +25,24 @@ SELECT
     scope_name, scope_version, attributes, resource_attributes, events,
     -- Which context came from the trace rather than the span's own attributes (bits: 1 session,
     -- 2 user, 4 agent name, 8 agent version): the context repair may still correct those.
-    toUInt8((explicit_session = '') + 2 * (explicit_user = '') + 4 * (explicit_agent = '') + 8 * (explicit_agent_version = ''))
+    toUInt8((explicit_session = '') + 2 * (explicit_user = '') + 4 * (explicit_agent = '') + 8 * (explicit_agent_version = '')),
+    -- Of those, the ones not even the rest of its trace in this batch named (same bits): the span holds a
+    -- fallback (trace id, service name) until a later batch names them and the context repair runs.
+    toUInt8((explicit_session = '' AND trace_session = '') + 2 * (explicit_user = '' AND trace_user = '')
+            + 4 * (explicit_agent = '' AND trace_agent = '') + 8 * (explicit_agent_version = '' AND trace_agent_version = ''))
 FROM
 (
     SELECT
         *,
         -- Spans of one trace share their session, user and agent even when only the root names them.
-        if(explicit_session != '', explicit_session, if(max(explicit_session) OVER w != '', max(explicit_session) OVER w, trace_id)) AS session_id,
-        if(explicit_user != '', explicit_user, max(explicit_user) OVER w) AS user_id,
-        if(explicit_agent != '', explicit_agent, if(max(explicit_agent) OVER w != '', max(explicit_agent) OVER w, service_name)) AS agent_name,
-        if(explicit_agent_version != '', explicit_agent_version,
-           if(max(explicit_agent_version) OVER w != '', max(explicit_agent_version) OVER w, service_version)) AS agent_version,
+        max(explicit_session) OVER w AS trace_session,
+        max(explicit_user) OVER w AS trace_user,
+        max(explicit_agent) OVER w AS trace_agent,
+        max(explicit_agent_version) OVER w AS trace_agent_version,
+        if(explicit_session != '', explicit_session, if(trace_session != '', trace_session, trace_id)) AS session_id,
+        if(explicit_user != '', explicit_user, trace_user) AS user_id,
+        if(explicit_agent != '', explicit_agent, if(trace_agent != '', trace_agent, service_name)) AS agent_name,
+        if(explicit_agent_version != '', explicit_agent_version, if(trace_agent_version != '', trace_agent_version, service_version)) AS agent_version,
         -- Inputs count cache reads and writes (semconv); a count below them evidently left them out.
         if(in_raw < cache_read_tokens + cache_write_tokens, in_raw + cache_read_tokens + cache_write_tokens, in_raw) AS input_tokens,
         if(out_raw < reasoning_tokens, out_raw + reasoning_tokens, out_raw) AS output_tokens,

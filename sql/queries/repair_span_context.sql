@@ -1,12 +1,37 @@
--- Late context: spans stored before their trace named its session, user or agent get a newer row
--- version with the trace's context (ReplacingMergeTree keeps the newest). Only traces with a gap noted
--- since {gaps_since} whose context changed since {since} are read: the cost follows the repairs.
+-- Late context: spans stored with a fallback session, user or agent get a newer row version with the
+-- context their trace names (ReplacingMergeTree keeps the newest). Only traces with a gap that were
+-- touched since {since} are read, so the cost follows the repairs, not the ingest volume.
+-- A trace's context is what its spans name themselves; the root's value wins over other spans'.
 INSERT INTO spans (
     tenant, trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ns,
     status_code, status_message, service_name, service_version, environment, agent_name, agent_version,
     operation, provider, request_model, response_model, tool_name, session_id, user_id,
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-    cost_usd, cost_source, scope_name, scope_version, attributes, resource_attributes, events, context_inherited, ingested_at)
+    cost_usd, cost_source, scope_name, scope_version, attributes, resource_attributes, events,
+    context_inherited, context_fallback, ingested_at)
+WITH
+    gaps AS
+    (
+        SELECT tenant, trace_id, min(first_start) AS first_start
+        FROM context_gaps
+        GROUP BY tenant, trace_id
+        HAVING max(gap_noted) >= {gaps_since:DateTime64(3)} AND max(touched) >= {since:DateTime64(3)}
+    ),
+    trace_spans AS
+    (
+        SELECT * FROM spans FINAL
+        WHERE trace_id IN (SELECT trace_id FROM gaps) AND start_time >= (SELECT min(first_start) FROM gaps)
+    ),
+    named AS
+    (
+        SELECT tenant, trace_id,
+            max(tuple(if(bitTest(context_inherited, 0), 0, 1 + (parent_span_id = '')), if(bitTest(context_inherited, 0), '', session_id))).2 AS session,
+            max(tuple(if(bitTest(context_inherited, 1), 0, 1 + (parent_span_id = '')), if(bitTest(context_inherited, 1), '', user_id))).2 AS user,
+            max(tuple(if(bitTest(context_inherited, 2), 0, 1 + (parent_span_id = '')), if(bitTest(context_inherited, 2), '', agent_name))).2 AS agent,
+            max(tuple(if(bitTest(context_inherited, 3), 0, 1 + (parent_span_id = '')), if(bitTest(context_inherited, 3), '', agent_version))).2 AS agent_version
+        FROM trace_spans
+        GROUP BY tenant, trace_id
+    )
 SELECT
     s.tenant, s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.start_time, s.end_time, s.duration_ns,
     s.status_code, s.status_message, s.service_name, s.service_version, s.environment,
@@ -17,20 +42,10 @@ SELECT
     if(bitTest(s.context_inherited, 1) AND c.user != '', c.user, s.user_id),
     s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens,
     s.cost_usd, s.cost_source, s.scope_name, s.scope_version, s.attributes, s.resource_attributes, s.events,
-    s.context_inherited, now64(3)
-FROM spans AS s FINAL
-INNER JOIN
-(
-    SELECT tenant, trace_id, min(first_start) AS first_start,
-        max(session).2 AS session, max(user).2 AS user, max(agent).2 AS agent, max(agent_version).2 AS agent_version
-    FROM trace_context
-    WHERE trace_id IN (SELECT trace_id FROM trace_context WHERE gap_noted >= {gaps_since:DateTime64(3)})
-    GROUP BY tenant, trace_id
-    HAVING max(gap_noted) >= {gaps_since:DateTime64(3)} AND max(last_seen) >= {since:DateTime64(3)}
-) AS c ON s.tenant = c.tenant AND s.trace_id = c.trace_id
-WHERE s.trace_id IN (SELECT trace_id FROM trace_context WHERE gap_noted >= {gaps_since:DateTime64(3)})
-  AND s.start_time >= (SELECT min(first_start) FROM trace_context WHERE gap_noted >= {gaps_since:DateTime64(3)})
-  AND s.context_inherited != 0
+    s.context_inherited, 0, now64(3)
+FROM trace_spans AS s
+INNER JOIN named AS c ON s.tenant = c.tenant AND s.trace_id = c.trace_id
+WHERE s.context_inherited != 0
   AND ((bitTest(s.context_inherited, 0) AND c.session != '' AND c.session != s.session_id)
     OR (bitTest(s.context_inherited, 1) AND c.user != '' AND c.user != s.user_id)
     OR (bitTest(s.context_inherited, 2) AND c.agent != '' AND c.agent != s.agent_name)

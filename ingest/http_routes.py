@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from fastapi import APIRouter, Request, Response
-
-import time
 
 from ingest.bodies import TooLarge, decompress, json_to_protobuf, response_body
 from ingest.validate import BadRequest, inspect_request
@@ -68,10 +67,10 @@ def otlp_router(writer: BatchWriter, max_request_bytes: int) -> APIRouter:
                 ticket = writer.submit(checked.body, checked.spans)
                 loop = asyncio.get_running_loop()
                 durable = loop.create_future()
-                ticket.on_done(lambda: loop.call_soon_threadsafe(_resolve, durable))
+                ticket.on_done(lambda: _call_soon(loop, durable))
                 await asyncio.wait_for(durable, 60.0)
                 ticket.wait(0)
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             return _status(503, "timed out waiting for the store", as_json, {"Retry-After": "5"})
         except Backpressure as exc:
             return _status(429, str(exc), as_json, {"Retry-After": str(int(exc.retry_after + 0.999))})
@@ -83,6 +82,10 @@ def otlp_router(writer: BatchWriter, max_request_bytes: int) -> APIRouter:
     router.add_api_route("/v1/traces", export, methods=["POST"])
     router.add_api_route("/api/public/otel/v1/traces", export, methods=["POST"])
     return router
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]) -> None:
+    loop.call_soon_threadsafe(_resolve, future)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

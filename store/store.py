@@ -106,7 +106,7 @@ def open_store(settings: Settings, prepare: bool = True) -> Store:
     return store
 
 
-def _clickhouse_type(dtype: pl.DataType) -> str:
+def _clickhouse_type(dtype: Any) -> str:
     """The ClickHouse type an Arrow column written from this Polars type is read as."""
     if isinstance(dtype, pl.List):
         return f"Array({_clickhouse_type(dtype.inner)})"

@@ -213,9 +213,13 @@ class BatchWriter:
 
     # -- stage 2: loading --------------------------------------------------------------------------
     def _load_loop(self) -> None:
+        started = time.monotonic()
         while not self._stopping:
-            self._load_wake.wait(self.load_interval)
+            # One load per interval, counted from the start of the last one: a slow load is followed
+            # by the next at once instead of a full interval of idling while the spool grows.
+            self._load_wake.wait(max(self.load_interval - (time.monotonic() - started), 0))
             self._load_wake.clear()
+            started = time.monotonic()
             try:
                 self.load_spool()
             except Exception as exc:  # the files stay in the spool; the next round retries them

@@ -52,3 +52,42 @@ def test_http_exporter_spans_land(service, store, unique) -> None:  # type: igno
     service.flush()
     found = rows(store, "SELECT count() AS n, sum(cost_usd) AS cost FROM spans FINAL WHERE service_name = {s:String}", {"s": f"svc-{unique}"})
     assert found[0]["n"] == 2 and abs(found[0]["cost"] - 0.0045) < 1e-12
+
+
+def _one_span(service, service_name: str, attributes: dict) -> None:  # type: ignore[no-untyped-def,type-arg]
+    exporter = GrpcExporter(endpoint=f"http://127.0.0.1:{service.grpc_port}", insecure=True)
+    provider = _provider(exporter, service_name)
+    with provider.get_tracer("test").start_as_current_span("chat", attributes=attributes):
+        pass
+    provider.shutdown()
+    service.flush()
+
+
+def test_anthropic_usage_is_normalised_and_priced_per_token_kind(service, store, unique) -> None:  # type: ignore[no-untyped-def]
+    # Raw Anthropic usage: input_tokens leaves out cache reads and writes (60 < 56 + 12), so they are added.
+    _one_span(service, f"raw-{unique}", {
+        "gen_ai.operation.name": "chat", "gen_ai.provider.name": "anthropic", "gen_ai.request.model": "claude-sonnet-4-5",
+        "gen_ai.response.model": "claude-sonnet-4-5-20250929", "gen_ai.usage.input_tokens": 60,
+        "gen_ai.usage.cache_read.input_tokens": 56, "gen_ai.usage.cache_write.input_tokens": 12, "gen_ai.usage.output_tokens": 22})
+    span = rows(store, "SELECT * FROM spans FINAL WHERE service_name = {s:String}", {"s": f"raw-{unique}"})[0]
+    assert (span["input_tokens"], span["cache_read_tokens"], span["cache_write_tokens"], span["output_tokens"]) == (128, 56, 12, 22)
+    # claude-sonnet-4-5 per million: input $3, cache read $0.30, cache write $3.75, output $15.
+    assert abs(span["cost_usd"] - (60 * 3 + 56 * 0.30 + 12 * 3.75 + 22 * 15) / 1e6) < 1e-12
+
+
+def test_reasoning_tokens_are_part_of_output_and_priced_once(service, store, unique) -> None:  # type: ignore[no-untyped-def]
+    _one_span(service, f"o4-{unique}", {
+        "gen_ai.operation.name": "chat", "gen_ai.request.model": "o4-mini", "gen_ai.usage.input_tokens": 1000,
+        "gen_ai.usage.output_tokens": 500, "gen_ai.usage.reasoning.output_tokens": 400})
+    span = rows(store, "SELECT * FROM spans FINAL WHERE service_name = {s:String}", {"s": f"o4-{unique}"})[0]
+    assert (span["output_tokens"], span["reasoning_tokens"]) == (500, 400)
+    assert abs(span["cost_usd"] - (1000 * 1.10 + 500 * 4.40) / 1e6) < 1e-12
+
+
+def test_unknown_model_is_unpriced_not_free_and_provided_cost_is_kept(service, store, unique) -> None:  # type: ignore[no-untyped-def]
+    _one_span(service, f"unpriced-{unique}", {"gen_ai.request.model": "acme-llm-7b", "gen_ai.usage.input_tokens": 10})
+    _one_span(service, f"provided-{unique}", {"llm.model_name": "gpt-4o", "llm.token_count.prompt": 10, "llm.cost.total": 0.25})
+    unpriced = rows(store, "SELECT cost_usd, cost_source FROM spans FINAL WHERE service_name = {s:String}", {"s": f"unpriced-{unique}"})
+    provided = rows(store, "SELECT cost_usd, cost_source FROM spans FINAL WHERE service_name = {s:String}", {"s": f"provided-{unique}"})
+    assert unpriced == [{"cost_usd": 0.0, "cost_source": "unpriced"}]
+    assert provided == [{"cost_usd": 0.25, "cost_source": "provided"}]

@@ -107,8 +107,8 @@ FROM
                 '')) AS out_raw,
             sl_count(sl_pick4(a, 'gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.cache_read_input_tokens',
                               'llm.token_count.prompt_details.cache_read', 'gen_ai.usage.cached_tokens')) AS cache_read_tokens,
-            sl_count(sl_pick3(a, 'gen_ai.usage.cache_creation.input_tokens', 'gen_ai.usage.cache_creation_input_tokens',
-                              'llm.token_count.prompt_details.cache_write')) AS cache_write_tokens,
+            sl_count(sl_pick4(a, 'gen_ai.usage.cache_write.input_tokens', 'gen_ai.usage.cache_creation.input_tokens',
+                              'gen_ai.usage.cache_creation_input_tokens', 'llm.token_count.prompt_details.cache_write')) AS cache_write_tokens,
             sl_count(sl_pick4(a, 'gen_ai.usage.reasoning.output_tokens', 'gen_ai.usage.reasoning_tokens',
                               'llm.token_count.completion_details.reasoning', 'llm.usage.reasoning_tokens')) AS reasoning_tokens,
             toFloat64OrNull(multiIf(

@@ -1,0 +1,72 @@
+"""The rollup job: recomputes whole (tenant, hour) buckets, both grains, from `sessions` and spans.
+
+Session figures: ClickHouse returns the hour's live sessions, Polars computes the rows
+(jobs/rollup_math.py). Call figures: computed and inserted by ClickHouse in one statement
+(sql/queries/jobs_insert_rollup_calls.sql), since moving every call to Polars only to count it costs more
+than the rest of the pass. Every row of the pass carries its start time as version, and the pass ends by
+making that version its hours' current generation (rollup_generations); readers see only current rows
+(views rollup_agents_live, rollup_calls_live). So recomputing an hour is idempotent, never visible half
+done, and keys that vanished (a session whose agent was repaired, or that moved to another hour) drop out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from jobs.budgets import load_budgets
+from jobs.percentiles import GAMMA
+from jobs.rollup_math import session_rollups
+from jobs.time_ranges import floor_to, param
+from spanledger.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TenantHour = tuple[str, dt.datetime]
+
+
+@dataclass
+class RollupPassResult:
+    hours: int = 0
+    agent_rows: int = 0
+
+
+def hours_from(frame: pl.DataFrame) -> list[TenantHour]:
+    """(tenant, hour) pairs from a frame of tenant and unix-seconds hour (the dirty-hours queries)."""
+    return [(tenant, dt.datetime.fromtimestamp(int(hour), dt.UTC)) for tenant, hour in frame.select("tenant", "hour").iter_rows()]
+
+
+def group_hours(hours: Iterable[TenantHour], span_hours: int) -> list[list[TenantHour]]:
+    """Dirty hours in groups that each lie within one window of span_hours, so a pass reads spans only
+    from its own window onwards instead of from the oldest dirty hour."""
+    groups: dict[dt.datetime, list[TenantHour]] = {}
+    for tenant, hour in sorted(set(hours), key=lambda item: (item[1], item[0])):
+        groups.setdefault(floor_to(hour, span_hours * 3600), []).append((tenant, hour))
+    return [groups[key] for key in sorted(groups)]
+
+
+def run_rollup_pass(store: Any, settings: Settings, hours: list[TenantHour], now: dt.datetime) -> RollupPassResult:
+    """Recomputes the rollups of the given (tenant, hour) buckets as of now (written with version now)."""
+    if not hours:
+        return RollupPassResult()
+    first = min(hour for _, hour in hours)
+    params = {"hours": json.dumps([[tenant, int(hour.timestamp())] for tenant, hour in hours]),
+              "from": param(first), "to": param(max(hour for _, hour in hours) + dt.timedelta(hours=1))}
+    sessions = store.frame("jobs_rollup_sessions", params)
+    budgets = load_budgets(settings.budgets_file)
+    rows = pl.concat([session_rollups(sessions, grain, budgets) for grain in ("1m", "1h")], how="vertical")
+    rows = rows.with_columns(pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("computed_at"))
+    store.insert_frame("jobs_insert_rollup_agents", rows)
+    versioned = {**params, "computed_at": param(now)}
+    if sessions.height:
+        spans_to = sessions.get_column("last_end").max()
+        store.run("jobs_insert_rollup_calls", {**versioned, "gamma": GAMMA, "spans_to": param(spans_to)})  # type: ignore[arg-type]
+    store.run("jobs_commit_rollup_generation", versioned)
+    log.debug("rollup pass: %d hours from %s, %d agent rows", len(hours), first, rows.height)
+    return RollupPassResult(hours=len(hours), agent_rows=rows.height)

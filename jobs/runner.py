@@ -1,0 +1,121 @@
+"""JobRunner: the one door to the jobs, for the scheduler, the JSON API and the CLI alike.
+
+Holds one lock so passes never interleave within a process (chDB serialises statements anyway; the lock
+keeps a pass's read-compute-write steps together). Watermarks are on the ClickHouse clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+from typing import Any
+
+from jobs.rollups import group_hours, hours_from, run_rollup_pass
+from jobs.session_rules import TOMBSTONE_OFFSET
+from jobs.sessions import SessionScope, run_session_pass
+from jobs.time_ranges import EPOCH, param
+from jobs.weekly_review import run_weekly_review
+from spanledger.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SESSIONS, ROLLUPS = "sessions", "rollups"
+
+
+class JobRunner:
+    def __init__(self, store: Any, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self._lock = threading.Lock()
+        # Session pass versions whose hours this runner has rolled up: the late window re-reads only
+        # what other processes wrote, not what it just handled itself.
+        self._rolled: list[dt.datetime] = []
+
+    def now(self) -> dt.datetime:
+        return self.store.frame("jobs_now").item()
+
+    def span_range(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        first, last = self.store.frame("jobs_span_time_range").row(0)
+        return first, last
+
+    def incremental_pass(self) -> dict[str, Any]:
+        """Sessions touched since the last pass, then the rollups of the hours they changed."""
+        with self._lock:
+            late = dt.timedelta(seconds=self.settings.jobs_late_window_seconds)
+            started = self.now()
+            mark = self._watermark(SESSIONS)
+            if mark is None:
+                sessions = self._all_sessions(started)
+            else:
+                sessions = run_session_pass(self.store, self.settings, SessionScope.touched_since(mark - late), started).sessions
+            self._set_watermark(SESSIONS, started)
+            rollup_started = self.now()
+            rollup_mark = self._watermark(ROLLUPS)
+            since = rollup_mark - late if rollup_mark is not None else EPOCH
+            self._rolled = [version for version in self._rolled if version >= since]
+            hours = hours_from(self.store.frame("jobs_rollup_dirty_hours", {
+                "since": param(since), "rolled": json.dumps([param(version) for version in self._rolled])}))
+            self._rollup_hours(hours, rollup_started)
+            self._set_watermark(ROLLUPS, rollup_started)
+            self._rolled += [started, started - TOMBSTONE_OFFSET]
+            return {"job": "pass", "sessions": sessions, "hours": len(hours)}
+
+    def full_recompute(self) -> dict[str, Any]:
+        """Every session the spans table holds, then every hour that has sessions or rollups."""
+        with self._lock:
+            started = self.now()
+            sessions = self._all_sessions(started)
+            self._set_watermark(SESSIONS, started)
+            first, last = self.span_range()
+            hours = 0
+            if first is not None and last is not None:
+                rollup_started = self.now()
+                found = hours_from(self.store.frame("jobs_rollup_range_hours", {
+                    "since": param(first), "until": param(last + dt.timedelta(hours=1))}))
+                self._rollup_hours(found, rollup_started, whole=True)
+                self._set_watermark(ROLLUPS, rollup_started)
+                self._rolled += [started, started - TOMBSTONE_OFFSET]
+                hours = len(found)
+            return {"job": "full", "sessions": sessions, "hours": hours}
+
+    def sessions_chunk(self, since: dt.datetime, until: dt.datetime, first_chunk: bool, last_chunk: bool) -> dict[str, Any]:
+        """Backfill step: the sessions with spans starting in [since, until) (call chunks in order)."""
+        with self._lock:
+            lookback = dt.timedelta(hours=self.settings.jobs_session_lookback_hours) if first_chunk else dt.timedelta(0)
+            scope = SessionScope.started_in(since, until, lookback, last_chunk)
+            result = run_session_pass(self.store, self.settings, scope, self.now())
+            return {"job": "sessions", "since": param(since), "until": param(until), "sessions": result.sessions}
+
+    def rollups_range(self, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
+        """Backfill step: the rollups of every hour overlapping [since, until)."""
+        with self._lock:
+            started = self.now()
+            hours = hours_from(self.store.frame("jobs_rollup_range_hours", {"since": param(since), "until": param(until)}))
+            self._rollup_hours(hours, started)
+            return {"job": "rollups", "since": param(since), "until": param(until), "hours": len(hours)}
+
+    def weekly_review(self, week: str) -> dict[str, Any]:
+        with self._lock:
+            rows = run_weekly_review(self.store, self.settings, week, self.now())
+            return {"job": "weekly-review", "week": week, "rows": rows}
+
+    def _all_sessions(self, started: dt.datetime) -> int:
+        first, last = self.span_range()
+        if first is None or last is None:
+            return 0
+        return run_session_pass(self.store, self.settings, SessionScope.all_spans(first, last), started).sessions
+
+    def _rollup_hours(self, hours: list[tuple[str, dt.datetime]], started: dt.datetime, whole: bool = False) -> None:
+        # Incremental passes group far-apart dirty hours (a late span from last week) so each group reads
+        # spans from its own hours on; a full recompute reads them all once.
+        for group in [hours] if whole else group_hours(hours, self.settings.jobs_backfill_chunk_hours):
+            run_rollup_pass(self.store, self.settings, group, started)
+
+    def _watermark(self, job: str) -> dt.datetime | None:
+        row = self.store.frame("jobs_watermark", {"job": job}).row(0, named=True)
+        return row["watermark"] if row["runs"] else None
+
+    def _set_watermark(self, job: str, moment: dt.datetime) -> None:
+        self.store.run("jobs_set_watermark", {"job": job, "watermark": param(moment)})

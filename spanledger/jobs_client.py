@@ -1,0 +1,63 @@
+"""How the jobs commands reach the jobs: through a running server's JSON API when one answers at --url
+(embedded chDB allows one process per data directory), else by opening the store directly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from jobs.runner import JobRunner
+from spanledger import jobs_ops
+from spanledger.settings import Settings
+
+
+class DoorError(Exception):
+    """The request failed; the message is the server's or the operation's own."""
+
+
+class HttpDoor:
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self.client = httpx.Client(timeout=None)
+
+    def call(self, name: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        path = {"run": "/api/jobs/run", "span_range": "/api/jobs/span-range", "metrics": "/api/metrics",
+                "top_sessions": "/api/reports/top-sessions"}[name]
+        response = self.client.get(self.url + path) if body is None else self.client.post(self.url + path, json=body)
+        if response.status_code != 200:
+            try:
+                detail = response.json().get("detail", response.text)
+            except ValueError:
+                detail = response.text
+            raise DoorError(str(detail))
+        return response.json()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class LocalDoor:
+    def __init__(self, settings: Settings) -> None:
+        from store import open_store
+
+        self.store = open_store(settings)
+        self.runner = JobRunner(self.store, settings)
+
+    def call(self, name: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        operation = {"run": jobs_ops.run_job, "span_range": jobs_ops.span_range, "metrics": jobs_ops.metrics,
+                     "top_sessions": jobs_ops.top_sessions}[name]
+        try:
+            return operation(self.runner, body) if body is not None else operation(self.runner)  # type: ignore[operator]
+        except jobs_ops.OperationError as exc:
+            raise DoorError(str(exc)) from None
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def server_answers(url: str) -> bool:
+    try:
+        return httpx.get(url.rstrip("/") + "/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -1,0 +1,92 @@
+-- One row per session of a pass with what the session rules (jobs/session_rules.py) need, aggregated
+-- here over every span of the session (FINAL: a re-sent or repaired span counts once, in its newest
+-- version), so only one row per session reaches Polars. The pass is either the touched sessions (view
+-- touched_sessions), whose spans all lie in [{scan_from}, {scan_to}), joined with the row `sessions`
+-- holds now for the same keys (in_prev, prev_first_start; keys that lost their spans come back with
+-- in_spans = 0); or, with {everything} = 1, every session with spans in that range, without that join
+-- (sql/queries/jobs_tombstone_stale_sessions.sql then retires what the pass did not rewrite).
+WITH
+    JSONExtract({segment_keys:String}, 'Array(String)') AS segment_keys,
+    JSONExtract({outcome_keys:String}, 'Array(String)') AS outcome_keys,
+    JSONExtract({handoff_keys:String}, 'Array(String)') AS handoff_keys,
+    prev AS
+    (
+        SELECT tenant, session_id, first_start AS prev_first_start, 1 AS in_prev
+        FROM sessions FINAL
+        WHERE NOT {everything:UInt8}
+          AND (tenant, session_id) IN
+              (SELECT tenant, session_id
+               FROM touched_sessions(ingested_since = {ingested_since:DateTime64(6)}, start_from = {start_from:DateTime64(9)},
+                                     start_to = {start_to:DateTime64(9)}))
+    ),
+    agg AS
+    (
+        SELECT
+            tenant,
+            session_id,
+            -- The first root span (else the first span) gives the session its context: one integer key,
+            -- roots first, then by start (spans starting in the same nanosecond: either).
+            argMin(span_id, first_key) AS first_span_id,
+            argMin(agent_name, first_key) AS agent_name,
+            argMin(agent_version, first_key) AS agent_version,
+            argMin(environment, first_key) AS environment,
+            argMin(user_id, first_key) AS user_id,
+            argMin(segment_value, first_key) AS segment,
+            -- The root span that ended last gives the session its final status and outcome attribute.
+            argMaxIf(status_code, end_ns, parent_span_id = '') AS final_root_status,
+            argMaxIf(outcome_value, end_ns, parent_span_id = '' AND outcome_value != '') AS outcome_attribute,
+            uniqExact(cityHash64(trace_id)) AS traces,
+            uniqExactIf(cityHash64(trace_id), parent_span_id = '') AS rooted_traces,
+            min(start_time) AS first_start,
+            max(end_time) AS last_end,
+            count() AS spans,
+            countIf(operation IN ('chat', 'text_completion', 'embeddings')) AS model_calls,
+            countIf(operation = 'execute_tool') AS tool_calls,
+            countIf(status_code = 'ERROR') AS error_spans,
+            countIf(operation = 'handoff' OR arrayExists(k -> attributes[k] IN ('true', '1'), handoff_keys)) AS handoffs,
+            -- Usage in two parts: invoke_agent spans often repeat their children's usage (rule in session_rules).
+            countIf(operation != 'invoke_agent' AND (input_tokens + output_tokens > 0 OR cost_usd > 0)) AS direct_usage_spans,
+            sumIf(input_tokens, operation != 'invoke_agent') AS input_direct,
+            sumIf(output_tokens, operation != 'invoke_agent') AS output_direct,
+            sumIf(cache_read_tokens, operation != 'invoke_agent') AS cache_read_direct,
+            sumIf(cache_write_tokens, operation != 'invoke_agent') AS cache_write_direct,
+            sumIf(reasoning_tokens, operation != 'invoke_agent') AS reasoning_direct,
+            sumIf(cost_usd, operation != 'invoke_agent') AS cost_direct,
+            countIf(cost_source = 'unpriced' AND operation != 'invoke_agent') AS unpriced_direct,
+            sumIf(input_tokens, operation = 'invoke_agent') AS input_agent,
+            sumIf(output_tokens, operation = 'invoke_agent') AS output_agent,
+            sumIf(cache_read_tokens, operation = 'invoke_agent') AS cache_read_agent,
+            sumIf(cache_write_tokens, operation = 'invoke_agent') AS cache_write_agent,
+            sumIf(reasoning_tokens, operation = 'invoke_agent') AS reasoning_agent,
+            sumIf(cost_usd, operation = 'invoke_agent') AS cost_agent,
+            countIf(cost_source = 'unpriced' AND operation = 'invoke_agent') AS unpriced_agent,
+            1 AS in_spans
+        FROM
+        (
+            SELECT tenant, session_id, trace_id, span_id, parent_span_id, start_time, end_time, status_code, operation,
+                   agent_name, agent_version, environment, user_id, attributes, cost_source, cost_usd, input_tokens,
+                   output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+                   (parent_span_id != '') * 4000000000000000000 + toUnixTimestamp64Nano(start_time) AS first_key,
+                   toUnixTimestamp64Nano(end_time) AS end_ns,
+                   arrayFirst(x -> x != '', arrayMap(k -> attributes[k], segment_keys)) AS segment_value,
+                   lower(arrayFirst(x -> x != '', arrayMap(k -> attributes[k], outcome_keys))) AS outcome_value
+            FROM spans FINAL
+            WHERE start_time >= {scan_from:DateTime64(9)} AND start_time < {scan_to:DateTime64(9)}
+              AND ({everything:UInt8}
+                   OR (tenant, session_id) IN
+                      (SELECT tenant, session_id
+                       FROM touched_sessions(ingested_since = {ingested_since:DateTime64(6)}, start_from = {start_from:DateTime64(9)},
+                                             start_to = {start_to:DateTime64(9)})))
+        )
+        GROUP BY tenant, session_id
+    )
+SELECT
+    tenant, session_id, first_span_id, agent_name, agent_version, environment, user_id, segment,
+    final_root_status, outcome_attribute, traces, rooted_traces, first_start, last_end, spans, model_calls,
+    tool_calls, error_spans, handoffs, direct_usage_spans, input_direct, output_direct, cache_read_direct,
+    cache_write_direct, reasoning_direct, cost_direct, unpriced_direct, input_agent, output_agent,
+    cache_read_agent, cache_write_agent, reasoning_agent, cost_agent, unpriced_agent,
+    in_spans, in_prev, prev_first_start
+FROM agg
+FULL OUTER JOIN prev USING (tenant, session_id)
+SETTINGS do_not_merge_across_partitions_select_final = 1

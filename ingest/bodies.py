@@ -5,7 +5,6 @@ bridge, and the ExportTraceServiceResponse. Pure functions; they never touch the
 from __future__ import annotations
 
 import base64
-import gzip
 import json
 import zlib
 from typing import Any
@@ -45,11 +44,17 @@ def decompress(body: bytes, encoding: str, limit: int) -> bytes:
     return out
 
 
-def json_to_protobuf(body: bytes) -> bytes:
-    """OTLP/JSON (hex ids, lowerCamelCase or snake_case names) → serialized ExportTraceServiceRequest."""
+def json_to_protobuf(body: bytes) -> tuple[bytes, bool]:
+    """OTLP/JSON (hex ids, lowerCamelCase or snake_case names) → serialized ExportTraceServiceRequest, and
+    whether invalid UTF-8 had to be replaced with U+FFFD (treated like the protobuf path: kept, not refused)."""
+    repaired = False
     try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text, repaired = body.decode("utf-8", "replace"), True
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise BadRequest(f"body is not valid JSON: {exc}") from None
     if not isinstance(document, dict):
         raise BadRequest("OTLP/JSON body must be an object with resourceSpans")
@@ -63,13 +68,14 @@ def json_to_protobuf(body: bytes) -> bytes:
         message = json_format.ParseDict(document, ExportTraceServiceRequest(), ignore_unknown_fields=True)
     except (json_format.ParseError, ValueError, TypeError, AttributeError) as exc:
         raise BadRequest(f"body is not a valid OTLP/JSON trace request: {exc}") from None
-    return message.SerializeToString()
+    return message.SerializeToString(), repaired
 
 
 def response_body(rejected: int, message: str, as_json: bool) -> bytes:
-    """An ExportTraceServiceResponse, with partial_success when spans were rejected."""
+    """An ExportTraceServiceResponse, with partial_success when spans were rejected or there is a warning
+    (OTLP: rejected_spans 0 with an error_message is a warning)."""
     response = ExportTraceServiceResponse()
-    if rejected:
+    if rejected or message:
         response.partial_success.rejected_spans = rejected
         response.partial_success.error_message = message
     if as_json:

@@ -34,34 +34,43 @@ def otlp_router(writer: BatchWriter, max_request_bytes: int) -> APIRouter:
 
     async def export(request: Request) -> Response:
         metrics = writer.metrics
-        metrics.requests += 1
+        metrics.add(requests=1)
         content_type = request.headers.get("content-type", PROTOBUF).split(";")[0].strip().lower()
         as_json = content_type == JSON
         if content_type not in (JSON, PROTOBUF, "application/protobuf"):
-            metrics.invalid_requests += 1
+            metrics.add(invalid_requests=1)
             return _status(415, f"unsupported Content-Type {content_type!r}; use {PROTOBUF} or {JSON}", as_json)
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > max_request_bytes:
-            metrics.invalid_requests += 1
+            metrics.add(invalid_requests=1)
             return _status(413, f"request body is {declared} bytes, the limit is {max_request_bytes}", as_json)
+        try:
+            writer.check_room(int(declared) if declared and declared.isdigit() else 0)  # before reading the body
+        except Backpressure as exc:
+            return _status(429, str(exc), as_json, {"Retry-After": str(int(exc.retry_after + 0.999))})
         raw = bytearray()
         async for chunk in request.stream():
             raw.extend(chunk)
             if len(raw) > max_request_bytes:
-                metrics.invalid_requests += 1
+                metrics.add(invalid_requests=1)
                 return _status(413, f"request body exceeds the limit of {max_request_bytes} bytes", as_json)
         try:
             body = decompress(bytes(raw), request.headers.get("content-encoding", ""), max_request_bytes)
+            json_repaired = False
             if as_json:
-                body = json_to_protobuf(body)
+                body, json_repaired = json_to_protobuf(body)
             checked = inspect_request(body, time.time_ns())
         except TooLarge as exc:
-            metrics.invalid_requests += 1
+            metrics.add(invalid_requests=1)
             return _status(413, str(exc), as_json)
         except BadRequest as exc:
-            metrics.invalid_requests += 1
+            metrics.add(invalid_requests=1)
             return _status(400, str(exc), as_json)
-        metrics.rejected_spans += checked.rejected
+        problem = checked.problem
+        if json_repaired:
+            problem = "; ".join(part for part in (problem, "the body held invalid UTF-8; each invalid sequence was stored as U+FFFD") if part)
+        if checked.rejected or checked.repaired or json_repaired:
+            metrics.add(rejected_spans=checked.rejected, repaired_requests=int(bool(checked.repaired or json_repaired)))
         try:
             if checked.spans:
                 ticket = writer.submit(checked.body, checked.spans)
@@ -76,7 +85,7 @@ def otlp_router(writer: BatchWriter, max_request_bytes: int) -> APIRouter:
             return _status(429, str(exc), as_json, {"Retry-After": str(int(exc.retry_after + 0.999))})
         except StoreUnavailable as exc:
             return _status(503, str(exc), as_json, {"Retry-After": "5"})
-        return Response(response_body(checked.rejected, checked.problem, as_json),
+        return Response(response_body(checked.rejected, problem, as_json),
                         media_type=JSON if as_json else PROTOBUF)
 
     router.add_api_route("/v1/traces", export, methods=["POST"])

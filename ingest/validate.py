@@ -1,7 +1,8 @@
 """Checks one OTLP trace request before it is acknowledged: does it parse, how many spans, which are invalid.
 
 Pure: bytes in, verdict out. Invalid spans are cut out of the request here, so what is spooled is
-exactly what the client is told was accepted, and the rest of its request is kept.
+exactly what the client is told was accepted, and the rest of its request is kept. A request that only
+fails to parse because of invalid UTF-8 is repaired (ingest/utf8_repair.py) and accepted with a warning.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from ingest.utf8_repair import repair_invalid_utf8
 
 PAST_NS = 10 * 365 * 24 * 3600 * 10**9  # a span may start at most ten years ago
 FUTURE_NS = 24 * 3600 * 10**9  # and at most a day ahead of this server's clock
@@ -24,7 +27,8 @@ class Inspected:
     body: bytes  # what to store: the request, less its invalid spans
     spans: int  # spans in body
     rejected: int
-    problem: str  # the first rejected span's problem, for partial_success.error_message
+    problem: str  # for partial_success.error_message: the first rejected span's problem, the UTF-8 repair
+    repaired: int = 0  # string values whose invalid UTF-8 was replaced with U+FFFD
 
 
 def span_problem(span, now_ns: int) -> str:  # type: ignore[no-untyped-def]
@@ -45,27 +49,36 @@ def span_problem(span, now_ns: int) -> str:  # type: ignore[no-untyped-def]
 
 def inspect_request(body: bytes, now_ns: int) -> Inspected:
     """Parses body (upb, in C) and checks every span; raises BadRequest when it does not parse."""
+    repaired = 0
     try:
         request = ExportTraceServiceRequest.FromString(body)
     except DecodeError as exc:
-        raise BadRequest(f"body is not a valid ExportTraceServiceRequest: {exc}") from None
+        try:
+            body, repaired = repair_invalid_utf8(body)
+            request = ExportTraceServiceRequest.FromString(body)
+        except DecodeError:
+            repaired = 0
+        if not repaired:
+            raise BadRequest(f"body is not a valid ExportTraceServiceRequest: {exc}") from None
     spans = rejected = 0
-    problem = ""
+    warning = f"{repaired} string values held invalid UTF-8; each invalid sequence was stored as U+FFFD" if repaired else ""
+    first_rejection = ""
     for resource_spans in request.resource_spans:
         for scope_spans in resource_spans.scope_spans:
             for span in scope_spans.spans:
                 reason = span_problem(span, now_ns)
                 if reason:
                     rejected += 1
-                    if not problem:
-                        problem = f"span {span.span_id.hex() or '(empty)'} of trace {span.trace_id.hex() or '(empty)'}: {reason}"
+                    if not first_rejection:
+                        first_rejection = f"span {span.span_id.hex() or '(empty)'} of trace {span.trace_id.hex() or '(empty)'}: {reason}"
                 else:
                     spans += 1
+    problem = "; ".join(part for part in (first_rejection, warning) if part)
     if not rejected:
-        return Inspected(body, spans, 0, "")
+        return Inspected(body, spans, 0, problem, repaired)
     for resource_spans in request.resource_spans:
         for scope_spans in resource_spans.scope_spans:
             keep = [span for span in scope_spans.spans if not span_problem(span, now_ns)]
             del scope_spans.spans[:]
             scope_spans.spans.extend(keep)
-    return Inspected(request.SerializeToString(), spans, rejected, problem)
+    return Inspected(request.SerializeToString(), spans, rejected, problem, repaired)

@@ -22,7 +22,22 @@ SELECT
                        + reasoning_tokens * p.price_reasoning) / 1e6,
             0),
     multiIf(provided_cost IS NOT NULL, 'provided', input_tokens + output_tokens = 0, 'none', p.priced, 'computed', 'unpriced'),
-    scope_name, scope_version, attributes, resource_attributes, events,
+    scope_name, scope_version,
+    -- Attribute values longer than SPANLEDGER_MAX_ATTRIBUTE_BYTES are cut there (on a UTF-8 boundary) and marked, so one huge
+    -- prompt cannot bloat the table; the lookups above saw them whole. The arrayExists guard skips the
+    -- rewrite for the (usual) span without such a value.
+    if(arrayExists(v -> length(v) > {max_attribute_bytes:UInt32}, mapValues(attributes)),
+       mapApply((k, v) -> (k, if(length(v) > {max_attribute_bytes:UInt32},
+           concat(toValidUTF8(substring(v, 1, {max_attribute_bytes:UInt32})), '…[truncated ', toString(length(v) - {max_attribute_bytes:UInt32}), ' bytes]'), v)), attributes),
+       attributes),
+    if(arrayExists(v -> length(v) > {max_attribute_bytes:UInt32}, mapValues(resource_attributes)),
+       mapApply((k, v) -> (k, if(length(v) > {max_attribute_bytes:UInt32},
+           concat(toValidUTF8(substring(v, 1, {max_attribute_bytes:UInt32})), '…[truncated ', toString(length(v) - {max_attribute_bytes:UInt32}), ' bytes]'), v)), resource_attributes),
+       resource_attributes),
+    if(arrayExists(e -> arrayExists(v -> length(v) > {max_attribute_bytes:UInt32}, mapValues(e.3)), events),
+       arrayMap(e -> (e.1, e.2, mapApply((k, v) -> (k, if(length(v) > {max_attribute_bytes:UInt32},
+           concat(toValidUTF8(substring(v, 1, {max_attribute_bytes:UInt32})), '…[truncated ', toString(length(v) - {max_attribute_bytes:UInt32}), ' bytes]'), v)), e.3)), events),
+       events),
     -- Which context came from the trace rather than the span's own attributes (bits: 1 session,
     -- 2 user, 4 agent name, 8 agent version): the context repair may still correct those.
     toUInt8((explicit_session = '') + 2 * (explicit_user = '') + 4 * (explicit_agent = '') + 8 * (explicit_agent_version = '')),

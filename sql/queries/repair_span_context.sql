@@ -20,7 +20,8 @@ WITH
     trace_spans AS
     (
         SELECT * FROM spans FINAL
-        WHERE trace_id IN (SELECT trace_id FROM gaps) AND start_time >= (SELECT min(first_start) FROM gaps)
+        -- The root starts before the children whose gap was noted: look back a day before the earliest.
+        WHERE trace_id IN (SELECT trace_id FROM gaps) AND start_time >= (SELECT min(first_start) FROM gaps) - INTERVAL 1 DAY
     ),
     named AS
     (

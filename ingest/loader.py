@@ -1,0 +1,128 @@
+"""Stage 2 of the batch writer: loads spool files into the store, oldest first, and never drops one.
+
+Each load is one INSERT ... SELECT over a glob of spool files (sql/queries/insert_otlp_spans.sql), so
+ClickHouse parses and explodes the spans; Python never walks them. When a load fails, an empty load tells
+whether the store answers at all. If it does not, the files wait in order (the round stops). If it
+does, the chunk is loaded file by file, and a file refused DEAD_LETTER_AFTER times in a row goes to
+dead-letter/ with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ingest import otlp_format
+from ingest.metrics import IngestMetrics
+from ingest.spool import Spool, chunks, spans_in
+from ingest.validate import FUTURE_NS, PAST_NS
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTER_AFTER = 3  # refusals in a row, with the store answering, before a spool file is set aside
+_EMPTY_REQUEST = b"\x00"  # one framed, empty ExportTraceServiceRequest: the probe load
+
+
+class StoreUnavailable(Exception):
+    """The request could not be made durable, or the store does not answer; the client should retry."""
+
+
+class SpoolLoader:
+    def __init__(self, store: Any, spool: Spool, metrics: IngestMetrics, *, load_max_bytes: int,
+                 max_attribute_bytes: int, on_removed: Callable[[int, int], None],
+                 clock: Callable[[], int] = time.time_ns) -> None:
+        self.store = store
+        self.spool = spool
+        self.metrics = metrics
+        self.load_max_bytes = load_max_bytes
+        self.max_attribute_bytes = max_attribute_bytes
+        self.on_removed = on_removed  # (files, bytes) that left the spool
+        self.clock = clock
+        self._strikes: dict[str, int] = {}  # spool file name -> refusals in a row
+        self._probe = spool.ready_dir.parent / "probe.bin"  # outside ready/ and loading/: never loaded as data
+        self._probe.write_bytes(_EMPTY_REQUEST)
+
+    def load(self, deadline: Callable[[], float | None] = lambda: None) -> int:
+        """Loads every spooled file, oldest first; returns spans stored. Raises StoreUnavailable when the
+        store does not answer (the files stay). Stops between loads once deadline() has passed."""
+        stored = 0
+        started = time.monotonic()
+        for tenant, paths in chunks(self.spool.take(), self.load_max_bytes):
+            limit = deadline()
+            if limit is not None and time.monotonic() > limit:
+                log.warning("shutdown: leaving spooled spans for the next start")
+                break
+            stored += self._load_chunk(tenant, paths)
+        if stored:
+            self.metrics.observe_load(time.monotonic() - started)
+        return stored
+
+    def _load_chunk(self, tenant: str, paths: list[Path]) -> int:
+        try:
+            return self._insert(tenant, paths)
+        except Exception as exc:
+            self.metrics.add(failed_batches=1)
+            refusal = exc
+        if not self._store_answers(tenant):
+            self.metrics.store_up = 0
+            raise StoreUnavailable(f"the store does not answer: {refusal}")
+        self.metrics.store_up = 1
+        if len(paths) > 1:  # find the file(s) it refuses; the others go in
+            return sum(self._load_chunk(tenant, [path]) for path in paths)
+        self._refused(paths[0], refusal)
+        return 0
+
+    def _insert(self, tenant: str, paths: list[Path]) -> int:
+        size = sum(path.stat().st_size for path in paths)
+        pattern = self.spool.batch(tenant, paths)
+        try:
+            self.store.insert_protobuf_batch("insert_otlp_spans", pattern, otlp_format.STRUCTURE,
+                                             otlp_format.FORMAT_SETTINGS, self._params(tenant))
+        except Exception:
+            self.spool.unbatch(pattern)
+            raise
+        self.spool.remove_batch(pattern)
+        self.metrics.store_up = 1
+        spans = sum(spans_in(path) for path in paths)
+        self._removed(paths, size)
+        self.metrics.add(stored_spans=spans)
+        return spans
+
+    def _store_answers(self, tenant: str) -> bool:
+        """Does the store take a load at all? An empty request through the same insert tells."""
+        try:
+            self.store.insert_protobuf_batch("insert_otlp_spans", self._probe, otlp_format.STRUCTURE,
+                                             otlp_format.FORMAT_SETTINGS, self._params(tenant))
+        except Exception as exc:
+            log.debug("store probe failed: %s", exc)
+            return False
+        return True
+
+    def _refused(self, path: Path, error: Exception) -> None:
+        strikes = self._strikes.get(path.name, 0) + 1
+        self._strikes[path.name] = strikes
+        if strikes < DEAD_LETTER_AFTER:
+            log.warning("the store refused spool file %s (%d of %d): %s", path.name, strikes, DEAD_LETTER_AFTER, error)
+            return
+        size, spans = path.stat().st_size, spans_in(path)
+        reason = (f"The store refused this spool file {strikes} times in a row while it accepted an empty load, "
+                  f"so the file itself is the problem. It holds {spans} checked spans of tenant {path.name.split('.')[1]}.\n"
+                  f"Last error: {error}\n")
+        target = self.spool.dead_letter(path, reason)
+        log.error("spool file %s (%d spans) moved to %s: %s", path.name, spans, target, error)
+        self._removed([path], size)
+        self.metrics.add(dead_letter_spans=spans, dead_letter_files=1)
+
+    def _removed(self, paths: list[Path], size: int) -> None:
+        for path in paths:
+            self._strikes.pop(path.name, None)
+        self.on_removed(len(paths), size)
+
+    def _params(self, tenant: str) -> dict[str, Any]:
+        now = self.clock()
+        # One day of slack beyond the acceptance window: the checks ran when the spans arrived.
+        return {"tenant": tenant, "min_time_ns": max(now - PAST_NS - FUTURE_NS, 1), "max_time_ns": now + 2 * FUTURE_NS,
+                "max_attribute_bytes": self.max_attribute_bytes}

@@ -1,0 +1,138 @@
+"""The on-disk spool: fsync'd batch files of acknowledged requests, waiting to be loaded into the store.
+
+A file in ready/ or loading/ holds acknowledged spans that are not known to be stored; it leaves the spool
+only when the store took it or it is moved to dead-letter/ with the reason. Names sort by age and carry the
+tenant and the span count: <time_ns>-<seq>.<tenant>.<spans>.bin. Nothing here talks to the store.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import time
+from pathlib import Path
+
+from ingest import otlp_format
+
+BATCH_PREFIX = "batch-"
+
+
+class Spool:
+    def __init__(self, root: Path, fsync: bool) -> None:
+        self.ready_dir = root / "ready"
+        self.loading_dir = root / "loading"
+        self.dead_letter_dir = root.parent / "dead-letter"
+        self.fsync = fsync
+        self._sequence = itertools.count()
+        self.ready_dir.mkdir(parents=True, exist_ok=True)
+        self.loading_dir.mkdir(parents=True, exist_ok=True)
+
+    def write(self, tenant: str, requests: list[bytes], spans: int) -> Path:
+        """Frames requests into one file, fsyncs it and its directory; raises OSError when it cannot."""
+        name = f"{time.time_ns():020d}-{next(self._sequence):06d}.{safe_tenant(tenant)}.{spans}.bin"
+        partial = self.ready_dir / (name + ".part")
+        try:
+            with partial.open("wb") as handle:
+                for request in requests:
+                    handle.write(otlp_format.frame_header(len(request)))
+                    handle.write(request)
+                handle.flush()
+                if self.fsync:
+                    os.fsync(handle.fileno())
+            partial.rename(self.ready_dir / name)  # only whole files are ever loaded
+            if self.fsync:
+                fsync_dir(self.ready_dir)
+        except OSError:
+            partial.unlink(missing_ok=True)
+            raise
+        return self.ready_dir / name
+
+    def recover(self) -> tuple[int, int]:
+        """Puts back what a crashed process left mid-load and drops unacknowledged partial files.
+
+        Returns the files and bytes now waiting. Files of an interrupted load may be partly in the store
+        already; loading them again is harmless (the table collapses duplicate spans).
+        """
+        for partial in self.ready_dir.glob("*.part"):
+            partial.unlink()  # written before a crash, never renamed, never acknowledged
+        for batch_dir in self.loading_dir.glob(BATCH_PREFIX + "*"):
+            for path in batch_dir.glob("*.bin"):
+                path.rename(self.loading_dir / path.name)
+            shutil.rmtree(batch_dir)
+        files = list(self.ready_dir.glob("*.bin")) + list(self.loading_dir.glob("*.bin"))
+        return len(files), sum(path.stat().st_size for path in files)
+
+    def take(self) -> list[Path]:
+        """Every spooled file, moved to loading/, oldest first."""
+        for path in self.ready_dir.glob("*.bin"):
+            path.rename(self.loading_dir / path.name)
+        return sorted(self.loading_dir.glob("*.bin"), key=lambda path: path.name)
+
+    def batch(self, tenant: str, paths: list[Path]) -> Path:
+        """Moves paths into a directory of their own, so one glob names exactly them; returns the glob."""
+        batch_dir = self.loading_dir / f"{BATCH_PREFIX}{next(self._sequence):06d}.{tenant}"
+        batch_dir.mkdir()
+        for path in paths:
+            path.rename(batch_dir / path.name)
+        return batch_dir / "*.bin"
+
+    def unbatch(self, pattern: Path) -> None:
+        """Puts a batch's files back in loading/ (its load failed) and removes the directory."""
+        for path in pattern.parent.glob("*.bin"):
+            path.rename(self.loading_dir / path.name)
+        pattern.parent.rmdir()
+
+    def remove_batch(self, pattern: Path) -> None:
+        """The store has the batch: its files leave the spool."""
+        shutil.rmtree(pattern.parent)
+
+    def dead_letter(self, path: Path, reason: str) -> Path:
+        """Moves a file the store keeps refusing to dead-letter/, next to a .reason.txt, both fsync'd."""
+        self.dead_letter_dir.mkdir(parents=True, exist_ok=True)
+        target = self.dead_letter_dir / path.name
+        note = self.dead_letter_dir / (path.name + ".reason.txt")
+        with note.open("w", encoding="utf-8") as handle:
+            handle.write(reason.rstrip() + "\n")
+            handle.flush()
+            if self.fsync:
+                os.fsync(handle.fileno())
+        path.rename(target)
+        if self.fsync:
+            fsync_dir(self.dead_letter_dir)
+        return target
+
+
+def chunks(paths: list[Path], max_bytes: int) -> list[tuple[str, list[Path]]]:
+    """Splits files (oldest first) into loads: per tenant, in order, each at most max_bytes (or one file)."""
+    out: list[tuple[str, list[Path]]] = []
+    open_chunk: dict[str, tuple[list[Path], list[int]]] = {}
+    for path in paths:
+        tenant = path.name.split(".")[1]
+        size = path.stat().st_size
+        current = open_chunk.get(tenant)
+        if current is None or (current[0] and current[1][0] + size > max_bytes):
+            current = ([], [0])
+            open_chunk[tenant] = current
+            out.append((tenant, current[0]))
+        current[0].append(path)
+        current[1][0] += size
+    return out
+
+
+def spans_in(path: Path) -> int:
+    """The span count a spool file's name carries (checked when the spans arrived)."""
+    parts = path.name.split(".")
+    return int(parts[2]) if len(parts) == 4 and parts[2].isdigit() else 0
+
+
+def safe_tenant(tenant: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in tenant) or "default"
+
+
+def fsync_dir(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

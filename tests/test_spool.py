@@ -1,0 +1,201 @@
+"""The spool without a server: load order, store outages, replay after a crash, duplicates, dead letters.
+
+Ordering and outage logic use a store that records calls (it never parses a span). What the spool
+promises about durability, duplicates and malformed files runs on the real Store, on its own chDB
+directory in subprocesses (chDB allows one data directory per process; a crash is a process exit).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest.loader import DEAD_LETTER_AFTER
+from ingest.writer import Backpressure, BatchWriter, StoreUnavailable
+from tests.serve_process import ROOT, build_request, span_ids
+
+
+class RecordingStore:
+    """Records which spool files each load named; can be down, or refuse named files."""
+
+    def __init__(self) -> None:
+        self.loads: list[list[str]] = []
+        self.down = False
+        self.refuse: set[str] = set()
+
+    def insert_protobuf_batch(self, query: str, pattern: Path, *_: Any) -> int:
+        if self.down:
+            raise ConnectionRefusedError("store down")
+        names = sorted(path.name for path in pattern.parent.glob(pattern.name))
+        if names == ["probe.bin"]:
+            return 0
+        if self.refuse & set(names):
+            raise ValueError("Protobuf messages are corrupted")
+        self.loads.append(names)
+        return -1
+
+
+def _writer(store: Any, spool: Path, **overrides: Any) -> BatchWriter:
+    settings = {"batch_max_bytes": 1 << 20, "batch_max_delay_ms": 5, "queue_max_bytes": 64 << 20, "fsync": True,
+                "load_interval_ms": 60_000} | overrides  # loads only when a test asks
+    return BatchWriter(store, spool, **settings)
+
+
+def _spooled(spool: Path) -> list[str]:
+    return sorted(path.name for path in spool.rglob("*.bin") if path.name != "probe.bin")
+
+
+def test_loads_go_oldest_first_in_bounded_chunks_per_tenant(tmp_path: Path) -> None:
+    store = RecordingStore()
+    writer = _writer(store, tmp_path / "spool")
+    writer.start()
+    for index in range(6):  # each write waits for its own group commit: one file each
+        writer.write(build_request("order", span_ids(2)), 2, tenant="b" if index % 3 == 0 else "a")
+    files = _spooled(tmp_path / "spool")
+    writer.loader.load_max_bytes = 2 * max((tmp_path / "spool/ready" / name).stat().st_size for name in files)
+    writer.load_spool()
+    writer.stop()
+    assert [name for load in store.loads for name in load if ".a." in name] == [name for name in files if ".a." in name]
+    assert [name for load in store.loads for name in load if ".b." in name] == [name for name in files if ".b." in name]
+    assert store.loads[0][0] == files[0] and all(len(load) <= 2 for load in store.loads)
+    assert all(len({name.split(".")[1] for name in load}) == 1 for load in store.loads)
+    assert _spooled(tmp_path / "spool") == [] and writer.metrics.stored_spans == 12
+
+
+def test_store_outage_keeps_files_pushes_back_then_drains_in_order(tmp_path: Path) -> None:
+    store = RecordingStore()
+    store.down = True
+    request = build_request("outage", span_ids(3))
+    writer = _writer(store, tmp_path / "spool", queue_max_bytes=3 * len(request) + 16)
+    writer.start()
+    for _ in range(3):
+        writer.write(request, 3)  # acknowledged: durable in the spool while the store is down
+    for _ in range(5):  # many failed rounds: files wait, nothing is struck or dead-lettered
+        with pytest.raises(StoreUnavailable):
+            writer.flush()
+    assert writer.metrics.store_up == 0 and writer.metrics.spool_files == 3 and writer.loader._strikes == {}
+    assert not (tmp_path / "dead-letter").exists()
+    with pytest.raises(Backpressure):
+        writer.write(request, 3)  # the spool is at its limit: push back
+    files = _spooled(tmp_path / "spool")
+    store.down = False
+    writer.flush()
+    assert store.loads == [files] and writer.metrics.store_up == 1
+    assert (writer.metrics.queue_bytes, writer.metrics.spool_files) == (0, 0)
+    writer.write(request, 3)  # room again
+    writer.stop()
+    assert writer.metrics.stored_spans == 12 and writer.metrics.dead_letter_spans == 0
+
+
+def test_a_refused_file_is_isolated_and_set_aside_with_its_reason(tmp_path: Path) -> None:
+    store = RecordingStore()
+    writer = _writer(store, tmp_path / "spool")
+    writer.start()
+    for _ in range(3):
+        writer.write(build_request("poison", span_ids(4)), 4)
+    files = _spooled(tmp_path / "spool")
+    store.refuse = {files[1]}
+    for _ in range(DEAD_LETTER_AFTER):
+        writer.load_spool()
+    writer.stop()
+    assert [name for load in store.loads for name in load] == [files[0], files[2]]  # the others went in at once
+    assert (tmp_path / "dead-letter" / files[1]).exists()
+    assert "Protobuf messages are corrupted" in (tmp_path / "dead-letter" / (files[1] + ".reason.txt")).read_text()
+    assert (writer.metrics.dead_letter_spans, writer.metrics.dead_letter_files, writer.metrics.spool_files) == (4, 1, 0)
+
+
+# -- on the real store, in subprocesses -----------------------------------------------------------
+def _real_writer(data_dir: Path, spool: str) -> tuple[Any, BatchWriter]:
+    from spanledger.settings import load_settings
+    from store import open_store
+
+    store = open_store(load_settings(data_dir=str(data_dir)))
+    return store, _writer(store, data_dir / spool)
+
+
+def crash_with_a_full_spool(data_dir: str) -> None:
+    """Process 1: leaves every state a crash can leave in the spool, then dies without cleaning up."""
+    root = Path(data_dir)
+    _, writer = _real_writer(root, "spool")
+    writer.start()
+    ids: list[bytes] = []
+
+    def acknowledged(count: int) -> bytes:
+        batch = span_ids(count)
+        ids.extend(batch)
+        body = build_request("spool-crash", batch)
+        writer.write(body, count)
+        return body
+
+    acknowledged(5)  # loaded, but the process "died" before deleting its file: the file is back
+    shutil.copytree(root / "spool/ready", root / "kept")
+    writer.load_spool()
+    shutil.copytree(root / "kept", root / "spool/ready", dirs_exist_ok=True)
+    retried = acknowledged(5)
+    writer.write(retried, 5)  # the client re-sent it after a timeout: two copies in the spool
+    acknowledged(5)  # mid-load at the crash: its file sits in a batch directory
+    batch_dir = root / "spool/loading/batch-000777.default"
+    batch_dir.mkdir()
+    newest = max((root / "spool/ready").glob("*.bin"))
+    newest.rename(batch_dir / newest.name)
+    (root / "spool/ready/99999999999999999999-000000.default.1.bin.part").write_bytes(b"\x05torn")  # never acknowledged
+    print(json.dumps({"acknowledged": sorted(span_id.hex() for span_id in ids)}), flush=True)
+    os._exit(0)  # no stop(), no flush: what SIGKILL leaves
+
+
+def recover_and_dead_letter(data_dir: str) -> None:
+    """Process 2: a new writer on the same spool replays it; then a malformed spool file meets the store."""
+    root = Path(data_dir)
+    store, writer = _real_writer(root, "spool")
+    writer.start()
+    writer.flush()
+    writer.stop()
+    sql = "SELECT span_id FROM spans FINAL WHERE service_name = 'spool-crash'"
+    stored = [row["span_id"] for row in store.backend.query_arrow(sql).to_pylist()]
+    leftovers = _spooled(root / "spool") + [path.name for path in (root / "spool").rglob("*.part")]
+
+    poison = root / "spool2/ready/00000000000000000001-000000.default.7.bin"
+    poison.parent.mkdir(parents=True)
+    poison.write_bytes(b"\x0a" + b"\x0f" * 10)  # framed, but wire type 7 does not exist: no protobuf reads it
+    second = _writer(store, root / "spool2")
+    second.start()
+    good = span_ids(3)
+    second.write(build_request("spool-dead-letter", good), 3)
+    for _ in range(DEAD_LETTER_AFTER):
+        second.load_spool()
+    second.stop()
+    sql = "SELECT span_id FROM spans FINAL WHERE service_name = 'spool-dead-letter'"
+    reason = root / "dead-letter" / (poison.name + ".reason.txt")
+    print(json.dumps({
+        "stored": stored, "leftovers": leftovers,
+        "good_stored": sorted(row["span_id"] for row in store.backend.query_arrow(sql).to_pylist()) == sorted(i.hex() for i in good),
+        "dead_letter": sorted(path.name for path in (root / "dead-letter").iterdir()),
+        "reason": reason.read_text() if reason.exists() else "",
+        "dead_letter_spans": second.metrics.dead_letter_spans, "spool2_left": _spooled(root / "spool2"),
+    }), flush=True)
+    store.close()
+
+
+def _run(function: str, data_dir: Path) -> dict[str, Any]:
+    command = [sys.executable, "-c", f"import sys; from tests.test_spool import {function}; {function}(sys.argv[1])", str(data_dir)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_a_new_process_stores_every_acknowledged_span_once_and_sets_malformed_files_aside(tmp_path: Path) -> None:
+    acknowledged = _run("crash_with_a_full_spool", tmp_path)["acknowledged"]
+    after = _run("recover_and_dead_letter", tmp_path)
+    assert sorted(after["stored"]) == acknowledged  # every one, each once (FINAL), the torn .part ignored
+    assert after["leftovers"] == []
+    assert after["good_stored"] and after["spool2_left"] == []
+    assert after["dead_letter"] == ["00000000000000000001-000000.default.7.bin", "00000000000000000001-000000.default.7.bin.reason.txt"]
+    assert f"refused this spool file {DEAD_LETTER_AFTER} times" in after["reason"] and "Protobuf" in after["reason"]
+    assert after["dead_letter_spans"] == 7

@@ -93,7 +93,7 @@ def plan_session(rng: random.Random, name_prefix: str = "") -> SessionPlan:
     agent_name = name_prefix + agent.name
     root_attributes: dict[str, Any] = {
         "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": agent_name,
-        "gen_ai.agent.version": version.version, "gen_ai.conversation.id": f"sess-{rng.getrandbits(64):016x}",
+        "gen_ai.agent.version": version.version, "gen_ai.conversation.id": f"sess-{name_prefix}{rng.getrandbits(64):016x}",
         "user.id": f"user-{rng.randrange(catalog.USERS):04d}"}
     if error is not None:
         root_attributes.update({"spanledger.outcome": "failed", "error.type": error[0].__name__})

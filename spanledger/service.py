@@ -1,4 +1,4 @@
-"""Wires one spanledger process: store, batch writer, OTLP/gRPC, OTLP/HTTP + API, demo fleet.
+"""Wires one spanledger process: store, batch writer, OTLP/gRPC, OTLP/HTTP + API, dashboard UI, demo fleet.
 
 Started in that order and stopped in reverse. Nothing else in the code starts threads or servers.
 """
@@ -16,12 +16,18 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from dashboards.components import Endpoints
+from dashboards.model_rollup import ModelRollupLoop
+from dashboards.server import UiServer, start_ui
 from ingest.grpc_server import start_grpc_server
 from ingest.http_routes import otlp_router
 from ingest.metrics import IngestMetrics
 from ingest.writer import BatchWriter
 from jobs.context_repair import ContextRepairLoop, repair_span_context
+from jobs.runner import JobRunner
+from jobs.scheduler import JobScheduler
 from spanledger.api import api_router
+from spanledger.api_jobs import jobs_router
 from spanledger.settings import Settings
 from store import Store, open_store
 
@@ -41,6 +47,11 @@ class Service:
     _http_thread: threading.Thread | None = None
     _demo: Any = None
     _repair: Any = None
+    jobs: JobRunner | None = None
+    _scheduler: JobScheduler | None = None
+    ui_port: int = 0
+    _ui: UiServer | None = None
+    _model_rollups: ModelRollupLoop | None = None
 
     def start(self) -> None:
         settings = self.settings
@@ -50,17 +61,22 @@ class Service:
             self.store, Path(settings.data_dir) / "spool",
             batch_max_bytes=settings.batch_max_bytes, batch_max_delay_ms=settings.batch_max_delay_ms,
             queue_max_bytes=settings.queue_max_bytes, fsync=settings.fsync,
-            load_interval_ms=settings.load_interval_ms, metrics=metrics)
+            load_interval_ms=settings.load_interval_ms, max_attribute_bytes=settings.max_attribute_bytes, metrics=metrics)
         self.writer.start()
         self._repair = ContextRepairLoop(self.store, settings.context_repair_seconds,
                                          dt.timedelta(hours=settings.context_repair_window_hours))
         self._repair.start()
+        self.jobs = JobRunner(self.store, settings)
+        if settings.jobs_enabled:
+            self._scheduler = JobScheduler(self.jobs, settings)
+            self._scheduler.start()
         self._grpc, self.grpc_port = start_grpc_server(self.writer, settings.host, settings.grpc_port, settings.max_request_bytes)
         app = FastAPI(title="spanledger", version="0.1.0")
         app.include_router(otlp_router(self.writer, settings.max_request_bytes))
         app.include_router(api_router(self.store, metrics, self.ready))
+        app.include_router(jobs_router(self.jobs))
         config = uvicorn.Config(app, host=settings.host, port=settings.http_port, log_level="warning",
-                                access_log=False, lifespan="off")
+                                access_log=False, lifespan="off", timeout_graceful_shutdown=2)
         self._http = uvicorn.Server(config)
         self._http_thread = threading.Thread(target=self._http.run, name="http", daemon=True)
         self._http_thread.start()
@@ -69,6 +85,12 @@ class Service:
                 raise OSError(f"cannot start the HTTP server on {settings.host}:{settings.http_port}")
             time.sleep(0.02)
         self.http_port = self._http.servers[0].sockets[0].getsockname()[1]
+        client = _client_host(settings.host)
+        self._ui = start_ui(self.store, settings, Endpoints(f"{client}:{self.grpc_port}", f"http://{client}:{self.http_port}/v1/traces"))
+        self.ui_port = self._ui.port
+        # The cost page's per-model rollups follow the rollup passes of whichever process runs the jobs.
+        self._model_rollups = ModelRollupLoop(self.store, settings.jobs_interval_seconds, settings.jobs_backfill_chunk_hours)
+        self._model_rollups.start()
         if settings.demo:
             from spanledger.demo import DemoFleet
 
@@ -91,6 +113,7 @@ class Service:
             f"  OTLP/gRPC  {host}:{self.grpc_port}",
             f"  OTLP/HTTP  http://{host}:{self.http_port}/v1/traces",
             f"  API        http://{host}:{self.http_port}/api/query  /metrics  /healthz  /readyz",
+            f"  UI         http://{host}:{self.ui_port}/",
         ]
         if self._demo is not None:
             lines.append("  demo fleet exporting to OTLP/gRPC")
@@ -100,14 +123,22 @@ class Service:
         self.ready["ready"] = False
         if self._demo is not None:
             self._demo.stop()
-        if self._grpc is not None:
-            self._grpc.stop(grace=5).wait()
+        if self._ui is not None:
+            self._ui.stop()
+        if self._model_rollups is not None:
+            self._model_rollups.stop()
+        # Both transports stop accepting at once and get 2 s for requests in flight; the writer then spools
+        # what is queued and loads for at most 4 s (the rest is loaded at the next start): exit within 10 s.
         if self._http is not None:
             self._http.should_exit = True
-            if self._http_thread is not None:
-                self._http_thread.join(timeout=10)
+        if self._grpc is not None:
+            self._grpc.stop(grace=2).wait()
+        if self._http_thread is not None:
+            self._http_thread.join(timeout=3)
         if self.writer is not None:
             self.writer.stop()
+        if self._scheduler is not None:
+            self._scheduler.stop()
         if self._repair is not None:
             self._repair.stop()
         if self.store is not None:

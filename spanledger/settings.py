@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     retention_days: int = Field(30, ge=1, le=3650, description="Spans older than this many days are deleted by the table TTL.")
     price_file: Path | None = Field(None, description="Optional CSV of price overrides (same columns as store/prices.csv); its rows win over the shipped table.")
     max_request_bytes: int = Field(16 * 1024 * 1024, ge=1024, description="Largest accepted OTLP request body, after decompression.")
+    max_attribute_bytes: int = Field(1024 * 1024, ge=64, le=2**31, description="Attribute values longer than this many bytes are stored cut to it, with a '…[truncated N bytes]' marker (not rejected).")
     batch_max_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="A group commit is written to the spool when its requests reach this many bytes.")
     batch_max_delay_ms: int = Field(20, ge=1, le=10_000, description="A request waits at most this many milliseconds for its group commit (write and fsync to the spool, then acknowledge).")
     load_interval_ms: int = Field(1000, ge=10, le=60_000, description="How often spooled requests are loaded into the store (spans become queryable within about this long).")

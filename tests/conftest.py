@@ -23,12 +23,27 @@ FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """A spanledger on free loopback ports, on the server store when SPANLEDGER_TEST_CLICKHOUSE_URL is set."""
     data_dir = tmp_path_factory.mktemp("spanledger")
-    settings = load_settings(data_dir=str(data_dir), grpc_port=0, http_port=0, batch_max_delay_ms=20,
+    settings = load_settings(data_dir=str(data_dir), grpc_port=0, http_port=0, ui_port=0, batch_max_delay_ms=20,
                              fsync=False, clickhouse_url=os.environ.get("SPANLEDGER_TEST_CLICKHOUSE_URL", ""))
     running = Service(settings)
     running.start()
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def ui_url(service: Service) -> str:
+    """The dashboards of the session's service (started on a free port with it)."""
+    return f"http://127.0.0.1:{service.ui_port}"
+
+
+@pytest.fixture(scope="session")
+def dashboard_fleet(service: Service):  # type: ignore[no-untyped-def]
+    """Demo fleet sessions of the past 48 hours under agent names of their own, with sessions, rollups,
+    model rollups and the weekly reviews computed: what the dashboard tests look at."""
+    from tests.dashboard_fleet import fill_dashboard_fleet
+
+    return fill_dashboard_fleet(service)
 
 
 @pytest.fixture

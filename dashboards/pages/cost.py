@@ -1,0 +1,57 @@
+"""Cost: where the money goes. Spend over time by agent, version or model; the cost-per-session
+distribution with p50/p95/p99 marked; cost per model call by model; models without a price called out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from dash import html
+
+from dashboards import components as ui
+from dashboards import data, figures
+from dashboards.filters import View
+
+PATH = "/cost"
+NAME = "Cost"
+_BY = {"agent": "agent_name", "version": "version", "model": "model"}
+
+
+def render(context: Any, view: View) -> Any:
+    by = view.get("by", "agent") if view.get("by") in _BY else "agent"
+    if by == "model":
+        spend = data.model_buckets(context.store, view).select("bucket", pl.col("model").alias("series"), "cost_usd")
+    else:
+        buckets = data.agent_buckets(context.store, view)
+        series = pl.col("agent_name") if by == "agent" else pl.concat_str("agent_name", pl.lit(" "), "agent_version")
+        spend = buckets.select("bucket", series.alias("series"), pl.col("spend_usd").alias("cost_usd"))
+    spend = spend.group_by("bucket", "series").agg(pl.col("cost_usd").sum()) if spend.height else spend
+    histogram, marks = data.cost_distribution(context.store, view)
+    models = data.model_costs(data.model_buckets(context.store, view))
+    unpriced = models.filter(pl.col("unpriced_calls") > 0) if models.height else models
+    callout = (ui.notice([html.Strong("Unpriced models: "),
+                          ", ".join(f"{row['model']} ({row['unpriced_calls']:,} calls)" for row in unpriced.iter_rows(named=True)),
+                          ". Their calls count as $0 here: add them to a price file (SPANLEDGER_PRICE_FILE)."], "warn")
+               if unpriced.height else None)
+    per_call = (models.with_columns((pl.col("unpriced_calls") > 0).alias("unpriced"),
+                                    pl.when(pl.col("unpriced_calls") > 0).then(pl.col("model") + " (unpriced)")
+                                    .otherwise(pl.col("model")).alias("label"))
+                if models.height else models)
+    columns = [ui.Column("model", "Model"), ui.Column("calls", "Calls", ui.count, numeric=True),
+               ui.Column("cost_usd", "Cost", ui.usd, numeric=True), ui.Column("cost_per_call_usd", "Cost / call", ui.usd, numeric=True),
+               ui.Column("tokens_per_call", "Tokens / call", ui.count, numeric=True),
+               ui.Column("unpriced_calls", "Unpriced calls", ui.count, numeric=True)]
+    return ui.page(
+        "Cost",
+        callout,
+        html.Div([ui.select("by", "Spend by", list(_BY), by, clearable=False)], className="filters inline"),
+        ui.section("Spend over time", ui.graph("cost-spend", figures.stacked_bars(spend, "bucket", "cost_usd", "series",
+                                                                                 f"Spend by {by} (USD per {view.grain} bucket)", "$.2f"))),
+        ui.section("Cost per session", ui.graph("cost-distribution", figures.cost_histogram(histogram, marks)),
+                   html.P(f"p50 {ui.usd(marks['p50'])} · p95 {ui.usd(marks['p95'])} · p99 {ui.usd(marks['p99'])}",
+                          id="cost-marks", className="marks")),
+        ui.section("Cost per model call", ui.graph("cost-per-call", figures.horizontal_bars(
+            per_call, "label", "cost_per_call_usd", "Mean cost per call by model", "$", "unpriced")),
+            ui.table(models, columns, "cost-models-table", row_key="model") if models.height else None),
+        subtitle=f"{view.since:%Y-%m-%d %H:%M} – {view.until:%Y-%m-%d %H:%M} UTC · sessions count in the bucket they started in",
+    )

@@ -1,0 +1,84 @@
+"""Overview: is each agent healthy? Per agent and version over the range: sessions, success rate, p95
+latency, cost per session p95 and p99, spend; per agent: spend today against budget and active alerts;
+trends over the range."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from dash import html
+
+from dashboards import components as ui
+from dashboards import data, figures
+from dashboards.filters import View
+
+PATH = "/"
+NAME = "Overview"
+
+
+def render(context: Any, view: View) -> Any:
+    now = context.clock()
+    table, trends = data.overview_figures(context.store, view)
+    budgets = data.budgets_today(context.store, view, now)
+    alerts = data.active_alerts(view)
+    if table.is_empty():
+        return ui.page("Overview", ui.notice("No sessions started in this range. Widen the time range or clear a filter."))
+    finished = int(table.get_column("finished").sum())
+    resolved = int(table.get_column("resolved").sum())
+    stats = html.Div([
+        ui.stat("Sessions", ui.count(table.get_column("sessions").sum()), f"{finished:,} finished"),
+        ui.stat("Success rate", ui.pct(resolved / finished if finished else None), "resolved / finished"),
+        ui.stat("Spend", ui.usd(table.get_column("spend_usd").sum()), "in this range"),
+        ui.stat("Spend today", ui.usd(budgets.get_column("spend_today_usd").sum() if budgets.height else 0.0), "UTC day"),
+        ui.stat("Active alerts", ui.count(alerts.height), "alerting not configured" if alerts.is_empty() else ""),
+        ui.stat("Unpriced calls", ui.count(table.get_column("unpriced_spans").sum()), "model calls without a price",
+                "warn" if table.get_column("unpriced_spans").sum() else ""),
+    ], className="stats")
+    rows = (table.join(budgets, on="agent_name", how="left")
+            .join(alerts.group_by("agent_name").agg(pl.len().alias("alerts")), on="agent_name", how="left")
+            .with_columns(pl.col("alerts").fill_null(0)))
+    columns = [
+        ui.Column("agent_name", "Agent", link=lambda row: "/" + view.with_agent(row["agent_name"]).query()),
+        ui.Column("agent_version", "Version"),
+        ui.Column("sessions", "Sessions", ui.count, numeric=True),
+        ui.Column("success_rate", "Success", ui.pct, numeric=True),
+        ui.Column("session_ms_p95", "Latency p95", ui.ms, numeric=True),
+        ui.Column("cost_p95", "Cost/session p95", ui.usd, numeric=True),
+        ui.Column("cost_p99", "Cost/session p99", ui.usd, numeric=True),
+        ui.Column("spend_usd", "Spend", ui.usd, numeric=True),
+        ui.Column("spend_today_usd", "Agent spend today", ui.usd, numeric=True),
+        ui.Column("daily_budget_usd", "Daily budget", ui.usd, numeric=True),
+        ui.Column("alerts", "Alerts", ui.count, numeric=True),
+    ]
+    trends = trends.with_columns((pl.col("session_ms_p95") / 1000).alias("session_s_p95")) if trends.height else trends
+    return ui.page(
+        "Overview", stats,
+        ui.section("Agents and versions", ui.table(rows, columns, "overview-table"),
+                   note="percentiles are exact over finished sessions that started in the range"),
+        ui.section("Spend today against budget", _budgets(budgets), note="UTC day; budgets from SPANLEDGER_BUDGETS_FILE"),
+        ui.section("Trends", ui.graph("overview-trends", figures.small_multiples(trends, "bucket", "agent_name", [
+            ("sessions", "Sessions started", ""), ("success_rate", "Success rate (resolved / finished)", ".1%"),
+            ("session_s_p95", "Session latency p95 (s)", ""), ("spend_usd", "Spend (USD)", "$.2f")])),
+                   note=f"per agent, {view.grain} buckets of session start"),
+        subtitle=f"{view.since:%Y-%m-%d %H:%M} – {view.until:%Y-%m-%d %H:%M} UTC · {view.tenant}",
+    )
+
+
+def _budgets(budgets: pl.DataFrame) -> Any:
+    """Each agent's spend today as a bar against its daily budget (a bare figure where none is set)."""
+    if budgets.is_empty():
+        return ui.notice("No spend today yet.")
+    rows = []
+    for row in budgets.iter_rows(named=True):
+        spend, limit = row["spend_today_usd"], row["daily_budget_usd"]
+        share = spend / limit if limit else None
+        bar = (html.Div(html.Div(className="fill over" if share > 1 else "fill", style={"width": f"{min(share, 1) * 100:.1f}%"}),
+                        className="budget-bar") if share is not None else html.Span("no budget set", className="muted"))
+        key: dict[str, Any] = {"data-key": row["agent_name"]}
+        rows.append(html.Tr([html.Td(row["agent_name"]), html.Td(ui.usd(spend), className="num"),
+                             html.Td(ui.usd(limit), className="num"), html.Td(bar),
+                             html.Td(ui.pct(share), className="num over" if share is not None and share > 1 else "num")], **key))
+    head = html.Thead(html.Tr([html.Th("Agent"), html.Th("Spend today", className="num"), html.Th("Daily budget", className="num"),
+                               html.Th("", className="bar-column"), html.Th("Used", className="num")]))
+    return html.Table([head, html.Tbody(rows)], id="budgets-table", className="data-table")

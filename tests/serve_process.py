@@ -29,7 +29,9 @@ class ServeProcess:
 
     def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
-        self.env = {**os.environ, "SPANLEDGER_LOG_LEVEL": "WARNING", **(env or {})}
+        # Against a ClickHouse server when the test suite is pointed at one, like the in-process tests.
+        server = {"SPANLEDGER_CLICKHOUSE_URL": os.environ["SPANLEDGER_TEST_CLICKHOUSE_URL"]} if os.environ.get("SPANLEDGER_TEST_CLICKHOUSE_URL") else {}
+        self.env = {**os.environ, "SPANLEDGER_LOG_LEVEL": "WARNING", **server, **(env or {})}
         self.log = data_dir.parent / f"{data_dir.name}-server.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.grpc_target = self.http = ""

@@ -116,7 +116,8 @@ def _real_writer(data_dir: Path, spool: str) -> tuple[Any, BatchWriter]:
     from spanledger.settings import load_settings
     from store import open_store
 
-    store = open_store(load_settings(data_dir=str(data_dir)))
+    # The real store: embedded chDB, or the ClickHouse server the suite is pointed at.
+    store = open_store(load_settings(data_dir=str(data_dir), clickhouse_url=os.environ.get("SPANLEDGER_TEST_CLICKHOUSE_URL", "")))
     return store, _writer(store, data_dir / spool)
 
 

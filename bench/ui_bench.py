@@ -122,9 +122,11 @@ def main() -> int:
         top = store.backend.query_arrow("SELECT session_id FROM weekly_top_sessions FINAL WHERE tenant = {t:String} "
                                         "ORDER BY cost_usd DESC LIMIT 1", {"t": TENANT}).column("session_id").to_pylist()
         query = f"?tenant={TENANT}&range={args.range}&refresh=0"
-        paths = {"overview": "/" + query, "versions": "/versions" + query + "&agent=agent-0", "cost": "/cost" + query,
+        paths = {"overview": "/" + query, "overview, 1 agent": "/" + query + "&agent=agent-0",
+                 "versions": "/versions" + query + "&agent=agent-0", "cost": "/cost" + query,
                  "cost by model": "/cost" + query + "&by=model", "weekly review": "/weekly" + query, "tools": "/tools" + query,
-                 "sessions": "/sessions" + query + "&sort=cost_usd", "session": f"/sessions/{top[0] if top else 'none'}" + query,
+                 "tools, 1 agent": "/tools" + query + "&agent=agent-0", "sessions": "/sessions" + query + "&sort=cost_usd",
+                 "session": f"/sessions/{top[0] if top else 'none'}" + query,
                  "alerts": "/alerts" + query}
         ui = UiServer(store, settings, Endpoints())
         ui.start()
@@ -136,9 +138,9 @@ def main() -> int:
         store.close()
         if not args.data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
-    print(f"{'page':<16} {'cold ms':>8} {'warm ms':>8} {'hot ms':>8} {'server ms':>10}")
+    print(f"{'page':<18} {'cold ms':>8} {'warm ms':>8} {'hot ms':>8} {'server ms':>10}")
     for name, figures in result["pages"].items():
-        print(f"{name:<16} {figures['cold_ms']:>8} {figures['warm_ms']:>8} {figures['hot_ms']:>8} {figures['server_ms']:>10}")
+        print(f"{name:<18} {figures['cold_ms']:>8} {figures['warm_ms']:>8} {figures['hot_ms']:>8} {figures['server_ms']:>10}")
     out = ROOT / "bench" / "results" / f"ui-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))

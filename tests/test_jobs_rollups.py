@@ -195,7 +195,12 @@ def _figures(store, agent: str) -> tuple[list[dict[str, Any]], list[dict[str, An
                          "ORDER BY grain, bucket, agent_version, environment, segment", {"a": agent})
     calls = rows(store, "SELECT * EXCEPT computed_at FROM rollup_calls_live WHERE agent_name = {a:String} "
                         "ORDER BY grain, bucket, agent_version, environment, segment, kind, name", {"a": agent})
-    return agents, calls
+    return _rounded(agents), _rounded(calls)
+
+
+def _rounded(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Floats to 12 significant digits: a sum of costs may differ in its last bit with the order ClickHouse adds them."""
+    return [{key: float(f"{value:.12g}") if isinstance(value, float) else value for key, value in row.items()} for row in table]
 
 
 def test_rerun_backfill_and_full_recompute_are_idempotent(service, store, fleet) -> None:  # type: ignore[no-untyped-def]

@@ -126,10 +126,6 @@ def _arrow_structure(schema: pl.Schema) -> str:
     return ", ".join(f"`{name}` {_clickhouse_type(dtype)}" for name, dtype in schema.items())
 
 
-def _quote(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("'", "\\'")
-
-
 def _strip_literals(sql: str) -> str:
     """The SQL without quoted strings and comments, for the statement checks above."""
     sql = re.sub(r"'(?:[^'\\]|\\.)*'", "''", sql)

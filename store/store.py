@@ -7,7 +7,6 @@ writer chose and the query names in sql/queries/.
 from __future__ import annotations
 
 import logging
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,23 +15,28 @@ import polars as pl
 import pyarrow as pa
 
 from spanledger.settings import Settings
-from store import prices, sql_files
+from store import prices, read_only, sql_files
 from store.backend import Backend, StoreError
 from store.migrate import migrate
+from store.read_only import QueryRefused  # noqa: F401  raised by read_only_query, imported from here by callers
 
 log = logging.getLogger(__name__)
 
-_READ_ONLY_START = re.compile(r"^\s*(select|with|show|describe|desc|explain|exists)\b", re.IGNORECASE)
-
-
-class QueryRefused(StoreError):
-    """A query the read-only query door does not run."""
 
 
 class Store:
     def __init__(self, backend: Backend, settings: Settings) -> None:
         self.backend = backend
         self.settings = settings
+        self.limits: dict[str, Any] | None = None
+
+    def limited(self) -> Store:
+        """This store for the UI and API readers: each frame within query_max_seconds and query_max_rows, an
+        error beyond (a silently cut result would show wrong figures). Shares the backend; close this one only."""
+        readers = Store(self.backend, self.settings)
+        readers.limits = {"max_execution_time": self.settings.query_max_seconds, "max_result_rows": self.settings.query_max_rows,
+                          "result_overflow_mode": "throw"}
+        return readers
 
     def prepare(self) -> None:
         """Brings the schema up to date, applies retention and loads prices."""
@@ -52,7 +56,7 @@ class Store:
 
     def frame(self, query_name: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
         """A named query's result as a Polars frame."""
-        return pl.from_arrow(self.backend.query_arrow(sql_files.query(query_name), params))  # type: ignore[return-value]
+        return pl.from_arrow(self.backend.query_arrow(sql_files.query(query_name), params, self.limits))  # type: ignore[return-value]
 
     def insert_frame(self, query_name: str, frame: pl.DataFrame) -> None:
         """Runs sql/queries/<query_name>.sql, an INSERT ... SELECT ... FROM {source}, over a Polars frame.
@@ -67,22 +71,20 @@ class Store:
             frame.write_ipc(path, compression="uncompressed", compat_level=pl.CompatLevel.oldest())
             self.backend.insert_file(sql_files.query(query_name), path, "Arrow", _arrow_structure(frame.schema))
 
-    def read_only_query(self, sql: str, max_rows: int | None = None) -> pa.Table:
-        """Runs a user's read-only SQL: one SELECT-like statement, readonly enforced by the engine."""
-        text = sql.strip().rstrip(";").strip()
-        if not _READ_ONLY_START.match(text):
-            raise QueryRefused("only SELECT, WITH, SHOW, DESCRIBE, EXPLAIN and EXISTS queries are allowed")
-        if ";" in _strip_literals(text):
-            raise QueryRefused("one statement per query")
-        if re.search(r"\binto\s+outfile\b", _strip_literals(text), re.IGNORECASE):
-            raise QueryRefused("INTO OUTFILE is not allowed")
-        limit = max_rows or self.settings.query_max_rows
-        settings = {
-            "readonly": 2,
-            "max_execution_time": self.settings.query_max_seconds,
-            "max_result_rows": limit,
-            "result_overflow_mode": "break",
-        }
+    def read_only_query(self, sql: str, max_rows: int | None = None, tenant: str | None = None) -> pa.Table:
+        """Runs a user's read-only SQL: one SELECT-like statement, readonly enforced by the engine, within the
+        time and row limits; with a tenant, rows of other tenants are invisible (store/read_only.py)."""
+        text = read_only.statement_text(sql)
+        try:  # the text travels as a value: parsed here, never run
+            formatted = self.backend.query_arrow(sql_files.query("read_only_statement"), {"sql": text}).column(0)[0].as_py()
+        except StoreError as exc:
+            raise QueryRefused(f"not one valid statement: {str(exc).split(' [in:')[0]}") from None
+        read_only.check_formatted(formatted)
+        limit = min(max_rows or self.settings.query_max_rows, self.settings.query_max_rows)
+        settings = read_only.limit_settings(tenant, self.settings.query_max_seconds, limit)
+        if read_only.needs_ast_check(text, tenant):
+            ast = self.backend.query_arrow("EXPLAIN AST " + text)  # parses only; a SETTINGS here would be explained
+            read_only.check_ast([str(line) for line in ast.column(0).to_pylist()] if ast.num_columns else [], tenant)
         return self.backend.query_arrow(text, None, settings)
 
     def close(self) -> None:
@@ -124,10 +126,3 @@ def _clickhouse_type(dtype: Any) -> str:
 
 def _arrow_structure(schema: pl.Schema) -> str:
     return ", ".join(f"`{name}` {_clickhouse_type(dtype)}" for name, dtype in schema.items())
-
-
-def _strip_literals(sql: str) -> str:
-    """The SQL without quoted strings and comments, for the statement checks above."""
-    sql = re.sub(r"'(?:[^'\\]|\\.)*'", "''", sql)
-    sql = re.sub(r"--[^\n]*", "", sql)
-    return re.sub(r"/\*.*?\*/", "", sql, flags=re.DOTALL)

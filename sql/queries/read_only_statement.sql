@@ -1,0 +1,1 @@
+SELECT formatQuerySingleLine({sql:String}) AS formatted

@@ -24,6 +24,7 @@ from dashboards import components, data
 from dashboards.components import Endpoints
 from dashboards.exports import register_exports
 from dashboards.filters import parse_query_string, parse_view
+from dashboards.login import install_login, reader_view, visible_tenants
 from dashboards.pages import PAGES
 from spanledger.settings import Settings
 
@@ -43,13 +44,15 @@ class PageContext:
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
 
 
-def create_app(store: Any, settings: Settings, endpoints: Endpoints | None = None) -> Dash:
+def create_app(store: Any, settings: Settings, endpoints: Endpoints | None = None, directory: Any = None) -> Dash:
+    """directory: the spanledger.access.Directory requests are identified by (None: everyone is an admin)."""
     context = PageContext(store, settings, endpoints or Endpoints())
     app = Dash(__name__, use_pages=True, pages_folder="", assets_folder=str(Path(__file__).parent / "assets"),
                suppress_callback_exceptions=True, title="spanledger", update_title=None,  # type: ignore[arg-type]
                routing_callback_inputs={"tick": Input("refresh-timer", "n_intervals")})
     # Assets are linked with their mtime in the URL (?m=...): browsers may keep them, without revalidating.
     app.server.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 24 * 3600
+    install_login(app.server, directory, settings.session_secret, settings.tls)
     dash.page_registry.clear()
     for module in PAGES:
         dash.register_page(module.__name__, path=module.PATH, path_template=getattr(module, "PATH_TEMPLATE", None),
@@ -77,11 +80,11 @@ def _layout(context: PageContext, module: Any) -> Callable[..., Any]:
 
     def _render(values: dict[str, Any]) -> Any:
         path_values = {key: values.pop(key) for key in getattr(module, "PATH_VALUES", ())}
-        view = parse_view(values, context.clock())
+        view = reader_view(parse_view(values, context.clock()))
         path = module.PATH if not path_values else module.PATH_TEMPLATE
         try:
             options = data.filter_options(context.store, view)
-            tenants = data.tenants(context.store)
+            tenants = visible_tenants(data.tenants(context.store))
             top = components.header(view, module.PATH, options, tenants)
             if getattr(module, "NEEDS_DATA", True):
                 state = data.store_state(context.store, view.tenant)

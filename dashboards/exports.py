@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 from flask import Flask, Response, request
 
+from dashboards.login import readable_tenant
 from dashboards.sessions_data import weekly_review
 from jobs.time_ranges import iso_week, week_name
 
@@ -44,7 +45,7 @@ def register_exports(server: Flask, context: Any) -> None:
             iso_week(week)
         except ValueError as exc:
             return Response(str(exc), status=400, mimetype="text/plain")
-        tenant = request.args.get("tenant") or "default"
+        tenant = readable_tenant(request.args.get("tenant"))
         agent = request.args.get("agent") or None
         frame, stored = weekly_review(context.store, tenant, week, agent)
         name = re.sub(r"[^A-Za-z0-9._-]", "_", f"top-sessions-{week}{'-' + agent if agent else ''}")

@@ -24,8 +24,9 @@ class _QuietRequestHandler(WSGIRequestHandler):
 
 
 class UiServer:
-    def __init__(self, store: Any, settings: Settings, endpoints: Endpoints) -> None:
-        self.app = create_app(store, settings, endpoints)
+    def __init__(self, store: Any, settings: Settings, endpoints: Endpoints, directory: Any = None) -> None:
+        self.app = create_app(store, settings, endpoints, directory)
+        self.tls = (str(settings.tls_cert_file), str(settings.tls_key_file)) if settings.tls else None
         self.host = settings.host
         self.requested_port = settings.ui_port
         self.port = 0
@@ -35,7 +36,7 @@ class UiServer:
     def start(self) -> None:
         try:
             self._server = make_server(self.host, self.requested_port, self.app.server, threaded=True,
-                                       request_handler=_QuietRequestHandler)
+                                       request_handler=_QuietRequestHandler, ssl_context=self.tls)
         except OSError as exc:
             raise OSError(f"cannot start the dashboard UI on {self.host}:{self.requested_port}: {exc}") from exc
         self.port = self._server.server_port
@@ -50,7 +51,7 @@ class UiServer:
             self._thread.join(timeout=5)
 
 
-def start_ui(store: Any, settings: Settings, endpoints: Endpoints) -> UiServer:
-    server = UiServer(store, settings, endpoints)
+def start_ui(store: Any, settings: Settings, endpoints: Endpoints, directory: Any = None) -> UiServer:
+    server = UiServer(store, settings, endpoints, directory)
     server.start()
     return server

@@ -2,7 +2,8 @@
 
 Status codes follow OTLP: OK once the request is durable; UNAVAILABLE with a google.rpc.RetryInfo when the
 queue is full or the spool cannot be written (exporters retry after the delay); INVALID_ARGUMENT for a
-body that does not parse and RESOURCE_EXHAUSTED without RetryInfo for one over the size limit (both final).
+body that does not parse and RESOURCE_EXHAUSTED without RetryInfo for one over the size limit (both final);
+UNAUTHENTICATED (final) when the metadata's API key is missing or invalid, checked before anything else.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from concurrent import futures
 import grpc
 
 from ingest.bodies import response_body
+from ingest.tenancy import TenantOf, Unauthenticated, default_tenant
 from ingest.validate import BadRequest, inspect_request
 from ingest.writer import Backpressure, BatchWriter, StoreUnavailable
 
@@ -34,13 +36,19 @@ def retry_info(seconds: float, message: str) -> tuple[tuple[str, bytes], ...]:
 
 
 class TraceExport:
-    def __init__(self, writer: BatchWriter, max_request_bytes: int) -> None:
+    def __init__(self, writer: BatchWriter, max_request_bytes: int, tenant_of: TenantOf = default_tenant) -> None:
         self.writer = writer
         self.max_request_bytes = max_request_bytes
+        self.tenant_of = tenant_of
 
     def export(self, request: bytes, context: grpc.ServicerContext) -> bytes:
         metrics = self.writer.metrics
         metrics.add(requests=1)
+        try:
+            tenant = self.tenant_of({key: value for key, value in context.invocation_metadata() if isinstance(value, str)})
+        except Unauthenticated as exc:
+            metrics.add(unauthenticated_requests=1)
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
         if len(request) > self.max_request_bytes:
             metrics.add(invalid_requests=1)
             context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, f"request is {len(request)} bytes, the limit is {self.max_request_bytes}")
@@ -50,7 +58,7 @@ class TraceExport:
             if checked.rejected or checked.repaired:
                 metrics.add(rejected_spans=checked.rejected, repaired_requests=int(bool(checked.repaired)))
             if checked.spans:
-                self.writer.write(checked.body, checked.spans)
+                self.writer.write(checked.body, checked.spans, tenant)
         except BadRequest as exc:
             metrics.add(invalid_requests=1)
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
@@ -66,13 +74,14 @@ class TraceExport:
         context.abort(grpc.StatusCode.UNAVAILABLE, message)
 
 
-def start_grpc_server(writer: BatchWriter, host: str, port: int, max_request_bytes: int, workers: int = 64) -> tuple[grpc.Server, int]:
-    """Starts the server; returns it and the bound port (port 0 picks a free one).
+def start_grpc_server(writer: BatchWriter, host: str, port: int, max_request_bytes: int, workers: int = 64,
+                      tenant_of: TenantOf = default_tenant, tls: tuple[bytes, bytes] | None = None) -> tuple[grpc.Server, int]:
+    """Starts the server; returns it and the bound port (port 0 picks a free one). tls: (PEM key, PEM certificate).
 
     In-flight requests hold at most maximum_concurrent_rpcs x max_request_bytes; beyond that many calls
     grpc itself answers RESOURCE_EXHAUSTED.
     """
-    servicer = TraceExport(writer, max_request_bytes)
+    servicer = TraceExport(writer, max_request_bytes, tenant_of)
     handler = grpc.method_handlers_generic_handler(SERVICE, {
         "Export": grpc.unary_unary_rpc_method_handler(servicer.export),  # no (de)serializers: raw bytes
     })
@@ -82,7 +91,10 @@ def start_grpc_server(writer: BatchWriter, host: str, port: int, max_request_byt
         options=[("grpc.max_receive_message_length", max_request_bytes + 1024)],
         maximum_concurrent_rpcs=workers * 4,
     )
-    bound = server.add_insecure_port(f"{host}:{port}")
+    if tls is not None:
+        bound = server.add_secure_port(f"{host}:{port}", grpc.ssl_server_credentials([tls]))
+    else:
+        bound = server.add_insecure_port(f"{host}:{port}")
     if bound == 0:
         raise OSError(f"cannot bind OTLP/gRPC to {host}:{port}")
     server.start()

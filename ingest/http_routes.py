@@ -1,4 +1,7 @@
-"""OTLP/HTTP: POST /v1/traces (and Langfuse's /api/public/otel/v1/traces), protobuf or JSON, gzip/deflate."""
+"""OTLP/HTTP: POST /v1/traces (and Langfuse's /api/public/otel/v1/traces), protobuf or JSON, gzip/deflate.
+
+The API key (Authorization: Bearer or x-api-key) is checked first: 401 without it when auth is required.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +11,13 @@ import time
 from fastapi import APIRouter, Request, Response
 
 from ingest.bodies import TooLarge, decompress, json_to_protobuf, response_body
+from ingest.tenancy import TenantOf, Unauthenticated, default_tenant
 from ingest.validate import BadRequest, inspect_request
 from ingest.writer import Backpressure, BatchWriter, StoreUnavailable
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
-_RPC_CODES = {400: 3, 415: 3, 413: 8, 429: 14, 503: 14}  # HTTP status → google.rpc.Code
+_RPC_CODES = {400: 3, 401: 16, 415: 3, 413: 8, 429: 14, 503: 14}  # HTTP status → google.rpc.Code
 
 
 def _status(code: int, message: str, as_json: bool, headers: dict[str, str] | None = None) -> Response:
@@ -29,7 +33,7 @@ def _status(code: int, message: str, as_json: bool, headers: dict[str, str] | No
     return Response(body, status_code=code, media_type=JSON if as_json else PROTOBUF, headers=headers)
 
 
-def otlp_router(writer: BatchWriter, max_request_bytes: int) -> APIRouter:
+def otlp_router(writer: BatchWriter, max_request_bytes: int, tenant_of: TenantOf = default_tenant) -> APIRouter:
     router = APIRouter()
 
     async def export(request: Request) -> Response:
@@ -37,6 +41,11 @@ def otlp_router(writer: BatchWriter, max_request_bytes: int) -> APIRouter:
         metrics.add(requests=1)
         content_type = request.headers.get("content-type", PROTOBUF).split(";")[0].strip().lower()
         as_json = content_type == JSON
+        try:
+            tenant = tenant_of(request.headers)
+        except Unauthenticated as exc:
+            metrics.add(unauthenticated_requests=1)
+            return _status(401, str(exc), as_json, {"WWW-Authenticate": "Bearer"})
         if content_type not in (JSON, PROTOBUF, "application/protobuf"):
             metrics.add(invalid_requests=1)
             return _status(415, f"unsupported Content-Type {content_type!r}; use {PROTOBUF} or {JSON}", as_json)
@@ -73,7 +82,7 @@ def otlp_router(writer: BatchWriter, max_request_bytes: int) -> APIRouter:
             metrics.add(rejected_spans=checked.rejected, repaired_requests=int(bool(checked.repaired or json_repaired)))
         try:
             if checked.spans:
-                ticket = writer.submit(checked.body, checked.spans)
+                ticket = writer.submit(checked.body, checked.spans, tenant)
                 loop = asyncio.get_running_loop()
                 durable = loop.create_future()
                 ticket.on_done(lambda: _call_soon(loop, durable))

@@ -10,6 +10,7 @@ _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _COUNTERS = (
     ("requests", "export_requests_total", "OTLP export requests received."),
     ("invalid_requests", "invalid_requests_total", "Requests refused as undecodable or too large (non-retryable)."),
+    ("unauthenticated_requests", "unauthenticated_requests_total", "Requests refused for a missing, invalid or revoked API key (non-retryable)."),
     ("accepted_spans", "accepted_spans_total", "Spans acknowledged to clients (durable in the spool); a re-sent span counts again."),
     ("stored_spans", "stored_spans_total", "Spans loaded into the store; a re-sent span counts again, queries count it once (FINAL)."),
     ("rejected_spans", "rejected_spans_total", "Invalid spans left out of valid requests (partial success)."),
@@ -34,6 +35,7 @@ _GAUGES = (
 class IngestMetrics:
     requests: int = 0
     invalid_requests: int = 0
+    unauthenticated_requests: int = 0
     accepted_spans: int = 0
     stored_spans: int = 0
     rejected_spans: int = 0

@@ -58,8 +58,14 @@ def serve(**flags: object) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 def query(sql: str, url: str, data_dir: str | None, fmt: str) -> None:
     """Run read-only SQL against the store."""
+    from spanledger.jobs_client import bearer
+
     try:
-        response = httpx.post(url.rstrip("/") + "/api/query", json={"sql": sql}, timeout=120)
+        headers = bearer(load_settings().api_key)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        response = httpx.post(url.rstrip("/") + "/api/query", json={"sql": sql}, headers=headers, timeout=120)
     except httpx.ConnectError:
         response = None
     if response is not None:
@@ -93,7 +99,7 @@ def show_settings() -> None:
     click.echo(settings_table())
 
 
-from spanledger import commands_jobs  # noqa: E402,F401  registers jobs, metrics, gate, report
+from spanledger import commands_access, commands_jobs  # noqa: E402,F401  register keys, users; jobs, metrics, gate, report
 
 if __name__ == "__main__":
     main()

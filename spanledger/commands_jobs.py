@@ -45,7 +45,8 @@ class Door:
 
     def __init__(self, url: str, data_dir: str | None) -> None:
         try:
-            self.door: HttpDoor | LocalDoor = HttpDoor(url) if server_answers(url) else LocalDoor(load_settings(data_dir=data_dir))
+            settings = load_settings(data_dir=data_dir)
+            self.door: HttpDoor | LocalDoor = HttpDoor(url, settings.api_key) if server_answers(url) else LocalDoor(settings)
         except Exception as exc:  # settings or store errors, which vary by backend
             raise click.ClickException(f"no server at {url} and cannot open the store: {exc}") from None
 
@@ -182,12 +183,12 @@ def jobs_weekly_review(weeks: tuple[str, ...], since: str | None, until: str, ur
 @click.option("--version", "version", help="Only this agent version.")
 @click.option("--environment", help="Only this environment.")
 @click.option("--segment", help="Only this user segment.")
-@click.option("--tenant", default="default", show_default=True)
+@click.option("--tenant", help="Tenant to read (default: the API key's, else default).")
 @range_options("24h")
 @click.option("--by", type=click.Choice(BY_CHOICES), default="total", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
 @door_options
-def metrics(agent: str, version: str | None, environment: str | None, segment: str | None, tenant: str, since: str,
+def metrics(agent: str, version: str | None, environment: str | None, segment: str | None, tenant: str | None, since: str,
             until: str, by: str, fmt: str, url: str, data_dir: str | None) -> None:
     """An agent's success rate, latency and cost percentiles, tool distribution and budgets."""
     body = {"agent": agent, "version": version, "environment": environment, "segment": segment, "tenant": tenant,
@@ -222,7 +223,7 @@ def metrics_table(result: dict[str, Any]) -> str:
 @click.option("--agent", required=True)
 @click.option("--candidate", required=True, help="The canary version.")
 @click.option("--baseline", required=True, help="The version it must not be worse than.")
-@click.option("--tenant", default="default", show_default=True)
+@click.option("--tenant", help="Tenant to read (default: the API key's, else default).")
 @range_options("24h")
 @click.option("--min-sessions", type=int, help="Finished sessions each version needs (default: gate_min_sessions).")
 @click.option("--success-margin", type=float, help="Tolerated success-rate drop, absolute (default: gate_success_margin).")
@@ -231,7 +232,7 @@ def metrics_table(result: dict[str, Any]) -> str:
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
 @door_options
 @click.pass_context
-def gate(ctx: click.Context, agent: str, candidate: str, baseline: str, tenant: str, since: str, until: str,
+def gate(ctx: click.Context, agent: str, candidate: str, baseline: str, tenant: str | None, since: str, until: str,
          min_sessions: int | None, success_margin: float | None, latency_margin: float | None, cost_margin: float | None,
          fmt: str, url: str, data_dir: str | None) -> None:
     """Compare a canary with its baseline; exit 0 pass, 1 fail, 2 not enough data."""
@@ -264,10 +265,10 @@ def report() -> None:
 @report.command("top-sessions")
 @click.option("--week", required=True, help="ISO week, like 2026-W47.")
 @click.option("--agent", help="One agent's list instead of the tenant's.")
-@click.option("--tenant", default="default", show_default=True)
+@click.option("--tenant", help="Tenant to read (default: the API key's, else default).")
 @click.option("--format", "fmt", type=click.Choice(["md", "csv", "html", "json"]), default="md", show_default=True)
 @door_options
-def top_sessions(week: str, agent: str | None, tenant: str, fmt: str, url: str, data_dir: str | None) -> None:
+def top_sessions(week: str, agent: str | None, tenant: str | None, fmt: str, url: str, data_dir: str | None) -> None:
     """The most expensive sessions of an ISO week (computed and stored first if the week has none)."""
     try:
         iso_week(week)
@@ -275,5 +276,5 @@ def top_sessions(week: str, agent: str | None, tenant: str, fmt: str, url: str, 
         raise click.BadParameter(str(exc), param_hint="--week") from None
     with Door(url, data_dir) as door:
         result = door("top_sessions", {"week": week, "agent": agent, "tenant": tenant})
-    title = f"Most expensive sessions, {week}, {tenant}" + (f", agent {agent}" if agent else "")
+    title = f"Most expensive sessions, {week}, {result.get('tenant') or tenant}" + (f", agent {agent}" if agent else "")
     click.echo(render_top_sessions(result["sessions"], fmt, title))

@@ -193,7 +193,7 @@ class DemoFleet:
     """
 
     def __init__(self, endpoint: str, sessions_per_second: float, seed: int | None = None, *, name_prefix: str = "",
-                 backfill_hours: int = 24, backfill_sessions: int = 200) -> None:
+                 backfill_hours: int = 24, backfill_sessions: int = 200, exporter_options: dict[str, Any] | None = None) -> None:
         self.endpoint = endpoint
         self.sessions_per_second = sessions_per_second
         self.name_prefix = name_prefix  # prepended to every agent and service name (keeps tests apart)
@@ -204,7 +204,8 @@ class DemoFleet:
         self._lock = threading.Lock()  # the random source and the providers belong to whoever holds it
         self._stop = threading.Event()
         self._providers: dict[tuple[str, str, str], tuple[TracerProvider, trace.Tracer]] = {}
-        self._processor = BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint, insecure=True, timeout=_EXPORT_TIMEOUT_S),
+        self._processor = BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint, timeout=_EXPORT_TIMEOUT_S,
+                                                              **(exporter_options or {"insecure": True})),
                                              max_queue_size=_QUEUE_SPANS, max_export_batch_size=2048, schedule_delay_millis=500)
         self._thread = threading.Thread(target=self._run, name="demo-fleet", daemon=True)
 

@@ -17,9 +17,9 @@ class DoorError(Exception):
 
 
 class HttpDoor:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, api_key: str = "") -> None:
         self.url = url.rstrip("/")
-        self.client = httpx.Client(timeout=None)
+        self.client = httpx.Client(timeout=None, headers=bearer(api_key))
 
     def call(self, name: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         path = {"run": "/api/jobs/run", "span_range": "/api/jobs/span-range", "metrics": "/api/metrics",
@@ -54,6 +54,11 @@ class LocalDoor:
 
     def close(self) -> None:
         self.store.close()
+
+
+def bearer(api_key: str) -> dict[str, str]:
+    """The header a CLI request carries its key in (SPANLEDGER_API_KEY); none without a key."""
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
 def server_answers(url: str) -> bool:

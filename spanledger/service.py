@@ -26,8 +26,11 @@ from ingest.writer import BatchWriter
 from jobs.context_repair import ContextRepairLoop, repair_span_context
 from jobs.runner import JobRunner
 from jobs.scheduler import JobScheduler
+from spanledger.access import Directory
 from spanledger.api import api_router
+from spanledger.api_access import access_router, caller_of, install_access_errors
 from spanledger.api_jobs import jobs_router
+from spanledger.exposure import check_exposure, tls_pair
 from spanledger.settings import Settings
 from store import Store, open_store
 
@@ -52,10 +55,22 @@ class Service:
     ui_port: int = 0
     _ui: UiServer | None = None
     _model_rollups: ModelRollupLoop | None = None
+    directory: Directory | None = None
 
     def start(self) -> None:
         settings = self.settings
+        check_exposure(settings)
+        tls = tls_pair(settings)
         self.store = open_store(settings)
+        directory = self.directory = Directory(
+            self.store, required=settings.auth_required, cache_seconds=settings.auth_cache_seconds,
+            proxy_header=settings.auth_proxy_header, proxy_trusted=settings.auth_proxy_trusted)
+        directory.start()
+
+        def tenant_of(headers: Any) -> str:
+            return directory.principal(headers).tenant
+
+        caller = caller_of(directory)
         metrics = IngestMetrics()
         self.writer = BatchWriter(
             self.store, Path(settings.data_dir) / "spool",
@@ -70,13 +85,17 @@ class Service:
         if settings.jobs_enabled:
             self._scheduler = JobScheduler(self.jobs, settings)
             self._scheduler.start()
-        self._grpc, self.grpc_port = start_grpc_server(self.writer, settings.host, settings.grpc_port, settings.max_request_bytes)
+        self._grpc, self.grpc_port = start_grpc_server(self.writer, settings.host, settings.grpc_port, settings.max_request_bytes,
+                                                       tenant_of=tenant_of, tls=tls)
         app = FastAPI(title="spanledger", version="0.1.0")
-        app.include_router(otlp_router(self.writer, settings.max_request_bytes))
-        app.include_router(api_router(self.store, metrics, self.ready))
-        app.include_router(jobs_router(self.jobs))
+        app.include_router(otlp_router(self.writer, settings.max_request_bytes, tenant_of))
+        app.include_router(api_router(self.store, metrics, self.ready, caller))
+        app.include_router(jobs_router(self.jobs, caller, JobRunner(self.store.limited(), settings)))
+        app.include_router(access_router(directory, caller))
+        install_access_errors(app)
         config = uvicorn.Config(app, host=settings.host, port=settings.http_port, log_level="warning",
-                                access_log=False, lifespan="off", timeout_graceful_shutdown=2)
+                                access_log=False, lifespan="off", timeout_graceful_shutdown=2,
+                                ssl_certfile=settings.tls_cert_file, ssl_keyfile=settings.tls_key_file)
         self._http = uvicorn.Server(config)
         self._http_thread = threading.Thread(target=self._http.run, name="http", daemon=True)
         self._http_thread.start()
@@ -85,8 +104,9 @@ class Service:
                 raise OSError(f"cannot start the HTTP server on {settings.host}:{settings.http_port}")
             time.sleep(0.02)
         self.http_port = self._http.servers[0].sockets[0].getsockname()[1]
-        client = _client_host(settings.host)
-        self._ui = start_ui(self.store, settings, Endpoints(f"{client}:{self.grpc_port}", f"http://{client}:{self.http_port}/v1/traces"))
+        client, scheme = _client_host(settings.host), "https" if tls else "http"
+        self._ui = start_ui(self.store.limited(), settings, Endpoints(f"{client}:{self.grpc_port}", f"{scheme}://{client}:{self.http_port}/v1/traces"),
+                            directory)
         self.ui_port = self._ui.port
         # The cost page's per-model rollups follow the rollup passes of whichever process runs the jobs.
         self._model_rollups = ModelRollupLoop(self.store, settings.jobs_interval_seconds, settings.jobs_backfill_chunk_hours)
@@ -94,7 +114,8 @@ class Service:
         if settings.demo:
             from spanledger.demo import DemoFleet
 
-            self._demo = DemoFleet(f"http://{_client_host(settings.host)}:{self.grpc_port}", settings.demo_sessions_per_second)
+            self._demo = DemoFleet(f"{scheme}://{client}:{self.grpc_port}", settings.demo_sessions_per_second,
+                                   exporter_options=_demo_exporter_options(directory, tls))
             self._demo.start()
         self.ready["ready"] = True
 
@@ -107,13 +128,14 @@ class Service:
 
     def describe(self) -> str:
         host = _client_host(self.settings.host)
+        scheme = "https" if self.settings.tls else "http"
         store = f"embedded chDB in {Path(self.settings.data_dir).resolve()}" if self.settings.embedded else "ClickHouse server"
         lines = [
             f"spanledger {store}",
             f"  OTLP/gRPC  {host}:{self.grpc_port}",
-            f"  OTLP/HTTP  http://{host}:{self.http_port}/v1/traces",
-            f"  API        http://{host}:{self.http_port}/api/query  /metrics  /healthz  /readyz",
-            f"  UI         http://{host}:{self.ui_port}/",
+            f"  OTLP/HTTP  {scheme}://{host}:{self.http_port}/v1/traces",
+            f"  API        {scheme}://{host}:{self.http_port}/api/query  /metrics  /healthz  /readyz",
+            f"  UI         {scheme}://{host}:{self.ui_port}/",
         ]
         if self._demo is not None:
             lines.append("  demo fleet exporting to OTLP/gRPC")
@@ -141,9 +163,24 @@ class Service:
             self._scheduler.stop()
         if self._repair is not None:
             self._repair.stop()
+        if self.directory is not None:
+            self.directory.stop()
         if self.store is not None:
             self.store.close()
 
 
 def _client_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "localhost") else host
+
+
+def _demo_exporter_options(directory: Directory, tls: tuple[bytes, bytes] | None) -> dict[str, Any]:
+    """When auth is required the demo fleet sends a key of this process (tenant 'default'); with TLS it trusts
+    this server's certificate."""
+    import grpc
+
+    options: dict[str, Any] = {}
+    if directory.required:
+        options["headers"] = {"authorization": f"Bearer {directory.process_key('default')}"}
+    if tls is None:
+        return {**options, "insecure": True}
+    return {**options, "credentials": grpc.ssl_channel_credentials(root_certificates=tls[1])}

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     demo_sessions_per_second: float = Field(2.0, gt=0, description="Sessions per second the demo fleet produces.")
     query_max_rows: int = Field(100_000, ge=1, description="Most rows the read-only query API returns.")
     query_max_seconds: int = Field(30, ge=1, description="Longest run time of one query through the query API.")
+    # Security: API keys, logins, TLS (README "Security").
+    auth_required: bool = Field(False, description="Refuse OTLP, API and UI requests without a valid API key or login. Off: a request without credentials is served as an admin, and its spans go to tenant 'default' (loopback only, see allow_unauthenticated_remote).")
+    allow_unauthenticated_remote: bool = Field(False, description="Start even though host is not a loopback address while auth_required is off: anyone who reaches the ports may then write and read everything.")
+    api_key: str = Field("", description="The API key the CLI sends to the server at --url (Authorization: Bearer).")
+    auth_cache_seconds: float = Field(0.5, gt=0, le=1, description="API keys and users are read from the store again after this long; a key revoked through this server is refused at once.")
+    auth_proxy_header: str = Field("", description="Trusted reverse-proxy login (SSO in front) for the UI and API: the request header naming the signed-in user, who must exist as a spanledger user. Empty: off.")
+    auth_proxy_trusted: list[str] = Field(["127.0.0.1", "::1"], description="Peer addresses whose auth_proxy_header is believed; from any other peer the header is ignored.")
+    session_secret: str = Field("", description="Secret that signs UI login cookies. Empty: a random one per start (logins end at a restart).")
+    tls_cert_file: Path | None = Field(None, description="PEM certificate (chain) served by OTLP/gRPC, OTLP/HTTP + API and the UI; TLS is on when this and tls_key_file are set.")
+    tls_key_file: Path | None = Field(None, description="PEM private key of tls_cert_file.")
     jobs_enabled: bool = Field(True, description="Run the scheduled jobs (sessions, rollups, weekly review) inside `spanledger serve`.")
     jobs_interval_seconds: float = Field(60.0, gt=0, description="How often the incremental sessions + rollups pass runs.")
     jobs_late_window_seconds: int = Field(120, ge=0, description="Each incremental pass re-reads this many seconds before its watermark, for inserts still in flight when the last pass ran.")
@@ -81,6 +91,23 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @field_validator("tls_cert_file", "tls_key_file")
+    @classmethod
+    def _readable_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file are set together")
+        return self
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert_file is not None
 
     @classmethod
     def settings_customise_sources(
@@ -123,7 +150,10 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "?"
+            if not error["loc"]:  # a check across fields names them in its message
+                problems.append(str(error["msg"]))
+                continue
+            field = str(error["loc"][0])
             problems.append(f"SPANLEDGER_{field.upper()} ({field}): {error['msg']}")
         raise SettingsError("invalid settings: " + "; ".join(problems)) from None
 

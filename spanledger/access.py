@@ -118,6 +118,7 @@ class Directory:
         self.proxy_header = proxy_header.lower()
         self.proxy_trusted = {ipaddress.ip_address(address) for address in (proxy_trusted or [])}
         self._keys: dict[str, Principal] = {}
+        self._changes = 0  # changes made through this directory, so a refresh that read before one does not undo it
         self._process_keys: dict[str, Principal] = {}  # keys of this process only (the demo fleet's), never stored
         self._users: dict[str, User] = {}
         self._lock = threading.Lock()
@@ -143,12 +144,15 @@ class Directory:
                 log.exception("cannot read API keys and users; keeping the cached ones")
 
     def refresh(self) -> None:
+        with self._lock:
+            started = self._changes
         keys = {row["key_hash"]: Principal(row["key_id"], row["role"], row["tenant"])
                 for row in self.store.frame("auth_keys").iter_rows(named=True) if not row["revoked"]}
         users = {row["username"]: User(row["username"], row["password_hash"], row["role"], row["tenant"])
                  for row in self.store.frame("auth_users").iter_rows(named=True) if not row["deleted"]}
         with self._lock:
-            self._keys, self._users = keys, users
+            if self._changes == started:  # else a change made here meanwhile may be missing from what was read: next time
+                self._keys, self._users = keys, users
 
     # -- requests ------------------------------------------------------------------------------------
     def key_principal(self, key: str) -> Principal:
@@ -212,6 +216,7 @@ class Directory:
                                            "name": name[:200], "created_at": param(created), "revoked": 0})
         with self._lock:
             self._keys = {**self._keys, key_hash(key): Principal(key_id, role, tenant)}
+            self._changes += 1
         return {"key": key, "key_id": key_id, "tenant": tenant, "role": role, "name": name[:200], "created_at": param(created)}
 
     def list_keys(self) -> list[dict[str, Any]]:
@@ -226,6 +231,7 @@ class Directory:
                 self.store.run("auth_insert_key", {**row, "created_at": param(row["created_at"]), "revoked": 1})
                 with self._lock:  # refused from now on by this process; by others within cache_seconds
                     self._keys = {digest: who for digest, who in self._keys.items() if who.name != key_id}
+                    self._changes += 1
                 return {"key_id": key_id, "revoked": 1}
         raise AccessError(f"no key {key_id!r}")
 
@@ -241,6 +247,7 @@ class Directory:
                                             "created_at": param(dt.datetime.now(dt.UTC)), "deleted": 0})
         with self._lock:
             self._users = {**self._users, username: User(username, hashed, role, tenant)}
+            self._changes += 1
         return {"username": username, "role": role, "tenant": tenant, "password": bool(password)}
 
     def list_users(self) -> list[dict[str, Any]]:
@@ -254,5 +261,6 @@ class Directory:
                 self.store.run("auth_insert_user", {**row, "created_at": param(row["created_at"]), "deleted": 1})
                 with self._lock:
                     self._users = {name: user for name, user in self._users.items() if name != username}
+                    self._changes += 1
                 return {"username": username, "deleted": 1}
         raise AccessError(f"no user {username!r}")

@@ -34,7 +34,7 @@ class ServeProcess:
         self.env = {**os.environ, "SPANLEDGER_LOG_LEVEL": "WARNING", **server, **(env or {})}
         self.log = data_dir.parent / f"{data_dir.name}-server.log"
         self.process: subprocess.Popen[bytes] | None = None
-        self.grpc_target = self.http = ""
+        self.grpc_target = self.http = self.ui = ""
 
     def start(self, wait_ready: bool = True, timeout: float = 60.0) -> ServeProcess:
         out = self.data_dir.parent / f"{self.data_dir.name}-server.out"
@@ -47,9 +47,10 @@ class ServeProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
             text = out.read_text()
-            grpc_at, http_at = re.search(r"OTLP/gRPC\s+(\S+)", text), re.search(r"API\s+(http://[^/\s]+)", text)
-            if grpc_at and http_at:
-                self.grpc_target, self.http = grpc_at.group(1), http_at.group(1)
+            grpc_at, http_at = re.search(r"OTLP/gRPC\s+(\S+)", text), re.search(r"API\s+(https?://[^/\s]+)", text)
+            ui_at = re.search(r"UI\s+(https?://[^/\s]+)", text)
+            if grpc_at and http_at and ui_at:
+                self.grpc_target, self.http, self.ui = grpc_at.group(1), http_at.group(1), ui_at.group(1)
                 if not wait_ready or self.ready():
                     return self
             time.sleep(0.05)

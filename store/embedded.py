@@ -5,6 +5,7 @@ One process owns a data directory and one connection serves every thread, so eac
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,16 @@ import pyarrow as pa
 from chdb import session as chdb_session
 
 from store.backend import StoreError
+
+_TRAILING_SETTINGS = re.compile(r"\bSETTINGS\b[^()']*$", re.IGNORECASE)
+
+
+def _with_settings(sql: str, settings: dict[str, Any] | None) -> str:
+    """sql with settings added: to its own trailing SETTINGS clause when it ends with one (two would not parse)."""
+    clause = _settings_clause(settings)
+    if clause and _TRAILING_SETTINGS.search(sql.rstrip()):
+        return sql.rstrip() + ", " + clause.removeprefix(" SETTINGS ")
+    return sql + clause
 
 
 def _settings_clause(settings: dict[str, Any] | None) -> str:
@@ -47,20 +58,32 @@ class EmbeddedBackend:
             try:
                 return self._session.query(sql, fmt, params=_escape_params(params))
             except Exception as exc:
+                if fmt == "ArrowTable":
+                    self._drain()
                 first = sql.strip().splitlines()[0][:120] if sql.strip() else sql
                 raise StoreError(f"{exc} [in: {first}]") from exc
 
+    def _drain(self) -> None:
+        """chDB leaves the rest of an Arrow result that failed midway (a row or time limit) to the next query,
+        which then fails ('Unexpected empty message in IPC file format'): a throwaway query takes it."""
+        for _ in range(2):
+            try:
+                self._session.query("SELECT 1", "ArrowTable")
+                return
+            except Exception:
+                continue
+
     def execute(self, sql: str, params: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> None:
-        self._run(sql + _settings_clause(settings), "CSV", params)
+        self._run(_with_settings(sql, settings), "CSV", params)
 
     def query_arrow(self, sql: str, params: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> pa.Table:
-        result = self._run(sql + _settings_clause(settings), "ArrowTable", params)
+        result = self._run(_with_settings(sql, settings), "ArrowTable", params)
         return result if isinstance(result, pa.Table) else pa.table({})
 
     def insert_file(self, sql: str, path: Path, fmt: str, structure: str,
                     params: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> int:
         source = f"file('{_quote(str(path))}', '{fmt}', '{_quote(structure)}')"
-        result = self._run(sql.replace("{source}", source) + _settings_clause(settings), "CSV", params)
+        result = self._run(_with_settings(sql.replace("{source}", source), settings), "CSV", params)
         return int(result.rows_written()) if hasattr(result, "rows_written") else -1
 
     def close(self) -> None:

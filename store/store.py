@@ -56,7 +56,14 @@ class Store:
 
     def frame(self, query_name: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
         """A named query's result as a Polars frame."""
-        return pl.from_arrow(self.backend.query_arrow(sql_files.query(query_name), params, self.limits))  # type: ignore[return-value]
+        try:
+            return pl.from_arrow(self.backend.query_arrow(sql_files.query(query_name), params, self.limits))  # type: ignore[return-value]
+        except StoreError as exc:
+            if self.limits is None:
+                raise
+            # chDB reports a limit hit inside an Arrow result as a truncated stream: say which limits apply.
+            raise StoreError(f"{query_name}: {exc} (reads here stop at SPANLEDGER_QUERY_MAX_ROWS={self.settings.query_max_rows} "
+                             f"rows and SPANLEDGER_QUERY_MAX_SECONDS={self.settings.query_max_seconds} s)") from exc
 
     def insert_frame(self, query_name: str, frame: pl.DataFrame) -> None:
         """Runs sql/queries/<query_name>.sql, an INSERT ... SELECT ... FROM {source}, over a Polars frame.
@@ -85,7 +92,7 @@ class Store:
         if read_only.needs_ast_check(text, tenant):
             ast = self.backend.query_arrow("EXPLAIN AST " + text)  # parses only; a SETTINGS here would be explained
             read_only.check_ast([str(line) for line in ast.column(0).to_pylist()] if ast.num_columns else [], tenant)
-        return self.backend.query_arrow(text, None, settings)
+        return self.backend.query_arrow(text, None, settings).slice(0, limit)  # 'break' stops at a block boundary
 
     def close(self) -> None:
         self.backend.close()

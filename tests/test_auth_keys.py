@@ -133,3 +133,16 @@ def test_keys_and_users_are_admin_only(service, unique: str) -> None:  # type: i
     assert httpx.post(base + "/api/query", json={"sql": "SELECT 1"}, headers={"x-api-key": ingest_key}).status_code == 403
     admin_key, _ = create_key(service, f"t{unique}", "admin")
     assert httpx.get(base + "/api/keys", headers={"x-api-key": admin_key}).status_code == 200
+
+
+def test_the_proxy_header_is_believed_only_from_trusted_peers(store, unique: str) -> None:  # type: ignore[no-untyped-def]
+    from spanledger.access import Unauthenticated
+
+    directory = Directory(store, required=True, proxy_header="X-Forwarded-User", proxy_trusted=["10.1.2.3"])
+    directory.create_user(f"u{unique}", "", "viewer", f"t{unique}")
+    assert directory.principal({"x-forwarded-user": f"u{unique}"}, "10.1.2.3").tenant == f"t{unique}"
+    for peer in ("127.0.0.1", "10.1.2.4", None, "not an address"):
+        with pytest.raises(Unauthenticated):
+            directory.principal({"x-forwarded-user": f"u{unique}"}, peer)
+    with pytest.raises(Unauthenticated):  # a user without a password cannot sign in with one
+        directory.login(f"u{unique}", "")

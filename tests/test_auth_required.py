@@ -205,7 +205,13 @@ def test_a_viewer_sees_only_its_tenant_in_the_browser(tenants: Tenants, browser:
         tab.wait_for_url(lambda url: "/sessions" in url and "/login" not in url)
         page.ready()
         assert sorted(page.keys("sessions-table")) == tenants.sessions["tenant-a"]  # the URL asked for tenant-b
-        assert "tenant-b" not in tab.content()
+        assert "tenant-b" not in tab.inner_text("body")
+        page.open("/?tenant=tenant-b")  # the overview reads the rollups
+        assert set(page.column("overview-table", 1)) == {"agent-a"} and "tenant-b" not in tab.inner_text("body")
+        page.open(f"/weekly?week={tenants.week}&tenant=tenant-b")
+        assert sorted(page.keys("weekly-table")) == tenants.sessions["tenant-a"]
+        page.open("/sessions/b-session-0?tenant=tenant-b")
+        assert "No spans of session b-session-0 in tenant tenant-a" in tab.inner_text("body")
         ARTIFACTS.mkdir(exist_ok=True)
         tab.screenshot(path=str(ARTIFACTS / "ui-login-viewer-sessions.png"), full_page=True)
     finally:

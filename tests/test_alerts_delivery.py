@@ -1,0 +1,153 @@
+"""Alerts end to end against real local receivers: sessions in over OTLP, the real jobs roll them up, the
+engine evaluates at moments of the test's choosing (an injected clock, no sleeping) and delivers to
+PagerDuty-, Slack- and webhook-shaped HTTP servers and an SMTP server on loopback, which accept only
+payloads in those services' documented formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.alert_fleet import ROUTING_KEY, WEBHOOK_SECRET, Receivers, agent_session, minute_base, send_and_roll_up
+from tests.alert_receivers import SmtpReceiver, pagerduty_receiver, slack_receiver, webhook_receiver
+
+MINUTE = dt.timedelta(minutes=1)
+
+
+@pytest.fixture
+def receivers() -> Iterator[Receivers]:
+    found = Receivers(pagerduty_receiver(ROUTING_KEY).start(), slack_receiver().start(), webhook_receiver(WEBHOOK_SECRET).start(),
+                      SmtpReceiver().start())
+    yield found
+    for receiver in (found.pagerduty, found.slack, found.webhook, found.smtp):
+        receiver.stop()
+    assert found.pagerduty.rejected == [] and found.slack.rejected == [] and found.webhook.rejected == []
+
+
+def cost_rule(name: str, agent: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "kind": "threshold", "metric": "cost_p95", "agent": agent, "above": 0.25, "window": "5m",
+            "min_sessions": 5, "group_by": ["agent"], "severity": "critical", **extra}
+
+
+def test_cost_sla_breach_fires_within_one_cycle_and_resolves(service, receivers, unique, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    agent = f"sla-{unique}"
+    base = minute_base()
+    costs = [0.05] * 10 + [0.50] * 10 + [0.04] * 10  # per minute: fine, over the SLA, fine again
+    sessions = [agent_session(agent, f"{agent}-{m}-{i}", base + m * MINUTE + dt.timedelta(seconds=5 + 15 * i), cost)
+                for m, cost in enumerate(costs) for i in range(3)]
+    send_and_roll_up(service, sessions)
+    engine = receivers.engine(service, tmp_path, [cost_rule(f"cost-sla-{unique}", agent)])
+
+    def cycle(minute: int) -> None:
+        engine.evaluate(base + minute * MINUTE)
+        engine.deliver(base + minute * MINUTE)
+
+    cycle(5)  # window [0, 5): p95 $0.05
+    assert receivers.pagerduty.bodies() == []
+    cycle(12)  # the first cycle whose window holds breaching sessions fires
+    events = receivers.pagerduty.bodies()
+    assert [e["event_action"] for e in events] == ["trigger"]
+    trigger = events[0]
+    assert trigger["payload"]["severity"] == "critical" and trigger["payload"]["source"] == agent
+    assert "0.5" in trigger["payload"]["summary"] and "0.25" in trigger["payload"]["summary"]
+    assert trigger["links"][0]["href"].startswith(f"http://127.0.0.1:{service.ui_port}/?") and f"agent={agent}" in trigger["links"][0]["href"]
+    slack = receivers.slack.bodies()
+    assert len(slack) == 1 and "FIRING" in slack[0]["text"] and "$0.5000" in slack[0]["text"]
+    assert len(receivers.webhook.bodies()) == 1 and receivers.webhook.bodies()[0]["kind"] == "trigger"
+    assert len(receivers.smtp.messages) == 1 and "FIRING" in receivers.smtp.messages[0]["message"]["Subject"]
+    cycle(16)
+    cycle(19)  # still over: nothing new
+    assert len(receivers.pagerduty.bodies()) == 1
+    cycle(26)  # window [21, 26): recovered
+    events = receivers.pagerduty.bodies()
+    assert [e["event_action"] for e in events] == ["trigger", "resolve"]
+    assert events[1]["dedup_key"] == trigger["dedup_key"]
+    assert "RESOLVED" in receivers.slack.bodies()[1]["text"]
+    assert [b["kind"] for b in receivers.webhook.bodies()] == ["trigger", "resolve"]
+    assert len(receivers.smtp.messages) == 2 and "RESOLVED" in receivers.smtp.messages[1]["message"]["Subject"]
+
+
+def test_receiver_down_for_several_cycles_gets_one_trigger_and_one_resolve(service, receivers, unique, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    agent = f"down-{unique}"
+    base = minute_base()
+    costs = [0.50] * 6 + [0.05] * 10
+    send_and_roll_up(service, [agent_session(agent, f"{agent}-{m}-{i}", base + m * MINUTE + dt.timedelta(seconds=5 + 15 * i), cost)
+                               for m, cost in enumerate(costs) for i in range(3)])
+    engine = receivers.engine(service, tmp_path, [cost_rule(f"down-{unique}", agent, channels=["pagerduty", "webhook"])])
+    receivers.pagerduty.stop()  # connection refused from here on
+    receivers.webhook.stop()
+    reports = []
+    for minute in (3, 4, 5, 6, 12, 13, 14):  # fires at 3, recovers by 12; every cycle tries and fails
+        engine.evaluate(base + minute * MINUTE)
+        reports.append(engine.deliver(base + minute * MINUTE))
+    assert sum(r.retrying for r in reports) >= 7 and sum(r.sent for r in reports) == 0
+    receivers.pagerduty.start()  # back, on the same port
+    receivers.webhook.start()
+    later = base + 30 * MINUTE  # past every backoff
+    engine.evaluate(later)
+    first = engine.deliver(later)
+    assert first.sent == 4, first  # trigger + resolve on both channels
+    for minute in (31, 32, 45, 90):  # more cycles, and a new engine as after a restart: nothing is sent again
+        engine.evaluate(base + minute * MINUTE)
+        engine.deliver(base + minute * MINUTE)
+    restarted = receivers.engine(service, tmp_path, [cost_rule(f"down-{unique}", agent, channels=["pagerduty", "webhook"])])
+    restarted.evaluate(base + 120 * MINUTE)
+    restarted.deliver(base + 120 * MINUTE)
+    events = receivers.pagerduty.bodies()
+    assert [e["event_action"] for e in events] == ["trigger", "resolve"]  # in order: the resolve never overtakes
+    assert events[0]["dedup_key"] == events[1]["dedup_key"]
+    assert [b["kind"] for b in receivers.webhook.bodies()] == ["trigger", "resolve"]
+    assert receivers.smtp.messages == [] and receivers.slack.bodies() == []  # not this rule's channels
+
+
+def test_flapping_metric_is_damped_by_for(service, receivers, unique, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    agent = f"flap-{unique}"
+    base = minute_base()
+    costs = [0.50 if m % 2 else 0.05 for m in range(12)] + [0.50] * 6  # over / under each minute, then over for 6 minutes
+    send_and_roll_up(service, [agent_session(agent, f"{agent}-{m}-{i}", base + m * MINUTE + dt.timedelta(seconds=5 + 10 * i), cost)
+                               for m, cost in enumerate(costs) for i in range(5)])
+    damped, raw = f"flap-damped-{unique}", f"flap-raw-{unique}"
+    engine = receivers.engine(service, tmp_path, [
+        cost_rule(damped, agent, window="1m", channels=["pagerduty"], **{"for": "3m"}),
+        cost_rule(raw, agent, window="1m", channels=["webhook"])])  # the same rule without for:, as a control
+    for minute in range(1, 13):  # the one-minute window alternates over / under the threshold
+        engine.evaluate(base + minute * MINUTE)
+        engine.deliver(base + minute * MINUTE)
+    assert receivers.pagerduty.bodies() == []
+    raw_kinds = [b["kind"] for b in receivers.webhook.bodies()]
+    assert raw_kinds.count("trigger") >= 5 and raw_kinds.count("resolve") >= 5  # without for: it pages on every flap
+    # Minute 11 is over, and so is every minute from 12 on: first seen by the cycle at 12, held for 3 minutes at 15.
+    for minute in range(13, 19):
+        engine.evaluate(base + minute * MINUTE)
+        engine.deliver(base + minute * MINUTE)
+        fired = [e["event_action"] for e in receivers.pagerduty.bodies()]
+        assert fired == ([] if minute < 15 else ["trigger"]), (minute, fired)
+
+
+def test_runaway_session_pages_once_with_its_id_and_link(service, receivers, unique, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    agent = f"runaway-{unique}"
+    base = minute_base(1.0)
+    normal = [agent_session(agent, f"{agent}-n{i}", base + dt.timedelta(seconds=20 * i), 0.02 + 0.001 * (i % 5)) for i in range(30)]
+    runaway = agent_session(agent, f"{agent}-loop", base + 12 * MINUTE, 1.20, steps=60)
+    send_and_roll_up(service, [*normal, runaway])
+    rule = {"name": f"runaway-{unique}", "kind": "runaway_session", "agent": agent, "max_steps": 40, "max_cost_multiple": 20,
+            "window": "1h", "severity": "critical", "channels": ["pagerduty", "slack"]}
+    engine = receivers.engine(service, tmp_path, [rule])
+    for minute in (20, 21, 22, 30, 50):
+        engine.evaluate(base + minute * MINUTE)
+        engine.deliver(base + minute * MINUTE)
+    events = receivers.pagerduty.bodies()
+    assert [e["event_action"] for e in events] == ["trigger"]
+    details = events[0]["payload"]["custom_details"]
+    assert details["session_id"] == runaway.key and details["steps"] == 60
+    link = f"http://127.0.0.1:{service.ui_port}/sessions/{runaway.key}"
+    assert events[0]["links"][0]["href"] == link
+    slack = receivers.slack.bodies()
+    assert len(slack) == 1 and runaway.key in slack[0]["text"] and link in str(slack[0]["blocks"])
+    assert "60 steps &gt; 40" in slack[0]["text"]  # Slack mrkdwn escapes <, > and &
+    import httpx
+
+    assert httpx.get(link, timeout=30).status_code == 200  # the link opens the session's page

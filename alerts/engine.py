@@ -57,6 +57,7 @@ class Outcome:
     step: Step
     silenced: bool
     note: dict[str, Any] | None
+    breached: bool
 
 
 class AlertEngine:
@@ -123,7 +124,7 @@ class AlertEngine:
             silenced = self.rules.silenced(rule.name, labels, now)
             step = advance(current, obs.breached, now, rule.for_, rule.repeat_interval, silenced)
             step = replace(step, state=replace(step.state, value=obs.value, threshold=obs.threshold, summary=obs.summary))
-            out.append(Outcome(rule, step, silenced, self._note(rule, step, obs.labels, obs.link, obs.details, now)))
+            out.append(Outcome(rule, step, silenced, self._note(rule, step, obs.labels, obs.link, obs.details, now), obs.breached))
         for (name, key), current in states.items():
             if name != rule.name or key in seen or current.state not in (PENDING, FIRING):
                 continue  # a vanished series that is ok or resolved stays as it was
@@ -133,7 +134,7 @@ class AlertEngine:
             summary = f"{current.summary} — no longer reported (left the rule's window)"
             step = replace(step, state=replace(step.state, summary=summary))
             link = session_link(labels["tenant"], labels["session_id"]) if "session_id" in labels else overview_link(labels)
-            out.append(Outcome(rule, step, silenced, self._note(rule, step, labels, link, {}, now)))
+            out.append(Outcome(rule, step, silenced, self._note(rule, step, labels, link, {}, now), False))
         return out
 
     def _note(self, rule: Any, step: Step, labels: dict[str, str], link: str, details: dict[str, Any],

@@ -93,7 +93,7 @@ def show_settings() -> None:
     click.echo(settings_table())
 
 
-from spanledger import commands_jobs  # noqa: E402,F401  registers jobs, metrics, gate, report
+from spanledger import commands_alerts, commands_jobs  # noqa: E402,F401  register alerts; jobs, metrics, gate, report
 
 if __name__ == "__main__":
     main()

@@ -18,7 +18,7 @@ def weekly_review_notes(store: Any, week: str, ui_url: str, now: dt.datetime) ->
         if not rows:
             continue
         tenant_query = f"&tenant={quote(tenant)}" if tenant != "default" else ""
-        lines = [f"{row['rank']}. ${row['cost_usd']:,.4f}  {row['agent_name']} {row['agent_version']}  {row['outcome']}  "
+        lines = [f"{row['rank']}. ${row['cost_usd']:,.4f}  {row['agent']} {row['agent_version']}  {row['outcome']}  "
                  f"{row['steps']} steps  session {row['session_id']}  {base}/sessions/{quote(row['session_id'], safe='')}"
                  + (f"?tenant={quote(tenant)}" if tenant != "default" else "") for row in rows]
         total = sum(row["cost_usd"] for row in rows)

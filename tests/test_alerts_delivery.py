@@ -151,3 +151,18 @@ def test_runaway_session_pages_once_with_its_id_and_link(service, receivers, uni
     import httpx
 
     assert httpx.get(link, timeout=30).status_code == 200  # the link opens the session's page
+
+
+def test_scheduler_pass_evaluates_and_pages_in_the_same_cycle(service, receivers, unique, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The real hook: spans arrive, one scheduled jobs pass rolls them up and its after-pass evaluation pages."""
+    from jobs.scheduler import JobScheduler
+    from tests.jobs_fleet import export
+
+    agent = f"hook-{unique}"
+    now = dt.datetime.now(dt.UTC)
+    export(service.grpc_port, [agent_session(agent, f"{agent}-{i}", now - dt.timedelta(minutes=4, seconds=-10 * i), 0.8)
+                               for i in range(6)])
+    service.flush()
+    engine = receivers.engine(service, tmp_path, [cost_rule(f"hook-{unique}", agent, window="15m", channels=["pagerduty"])])
+    JobScheduler(service.jobs, service.settings, after_pass=engine.cycle)._incremental()
+    assert [e["event_action"] for e in receivers.pagerduty.bodies()] == ["trigger"]

@@ -312,3 +312,26 @@ def _problems(exc: ValidationError) -> str:
         message = str(error["msg"]).removeprefix("Value error, ")
         parts.append(f"field '{field}': {message}" if error["loc"] else message)
     return "; ".join(parts)
+
+
+def describe_rule(rule: Any) -> str:
+    """One line saying when the rule fires, for the dashboards and the CLI."""
+    if isinstance(rule, ThresholdRule):
+        bound = f"> {rule.above}" if rule.above is not None else f"< {rule.below}"
+        return f"{rule.metric} {bound} over {_span(rule.window)} (min {rule.min_sessions} sessions) per {', '.join(rule.group_by)}"
+    if isinstance(rule, RegressionRule):
+        return (f"{rule.metric} worse than {rule.baseline} by > {rule.margin:g} at p < {rule.alpha:g} over {_span(rule.window)} "
+                f"(min {rule.min_sessions} sessions each)")
+    if isinstance(rule, NoDataRule):
+        return f"no sessions for {_span(rule.silent_for)} from an agent seen in {_span(rule.lookback)} per {', '.join(rule.group_by)}"
+    limits = [f"> {rule.max_steps} steps" if rule.max_steps else "", f"> ${rule.max_cost_usd:g}" if rule.max_cost_usd else "",
+              f"> {rule.max_cost_multiple:g}x median cost" if rule.max_cost_multiple else ""]
+    return f"a session started in the last {_span(rule.window)} with " + " or ".join(part for part in limits if part)
+
+
+def _span(delta: dt.timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

@@ -131,3 +131,23 @@ def test_rule_errors_name_the_rule_and_field(rule, message) -> None:  # type: ig
     with pytest.raises(AlertRulesError) as caught:
         parse_rules({"rules": [rule]}, "rules.yaml", configured_channels=("pagerduty", "slack"))
     assert message in str(caught.value), str(caught.value)
+
+
+def test_dashboard_rules_table_describes_each_rule(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    from dashboards.alerts_data import alert_rules
+    from spanledger.settings import load_settings
+
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump({"rules": [
+        {"name": "sla", "kind": "threshold", "metric": "cost_p95", "agent": "support", "above": 0.25, "window": "15m", "for": "5m"},
+        {"name": "loop", "kind": "runaway_session", "max_steps": 50, "max_cost_usd": 5}]}))
+    rules, problem = alert_rules(load_settings(alerts_rules_file=str(path)))
+    assert problem == ""
+    rows = {row["name"]: row for row in rules.iter_rows(named=True)}
+    assert rows["sla"]["condition"].startswith("cost_p95 > 0.25 over 15m") and rows["sla"]["scope"] == "agent=support"
+    assert rows["sla"]["for"] == "0:05:00" and rows["loop"]["condition"].endswith("> 50 steps or > $5")
+    path.write_text("rules: [{name: x, kind: threshold}]")
+    rules, problem = alert_rules(load_settings(alerts_rules_file=str(path)))
+    assert rules.is_empty() and "rule #1 ('x')" in problem

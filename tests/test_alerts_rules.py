@@ -151,3 +151,16 @@ def test_dashboard_rules_table_describes_each_rule(tmp_path) -> None:  # type: i
     path.write_text("rules: [{name: x, kind: threshold}]")
     rules, problem = alert_rules(load_settings(alerts_rules_file=str(path)))
     assert rules.is_empty() and "rule #1 ('x')" in problem
+
+
+def test_readme_rules_example_is_valid() -> None:
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    example = re.search(r"## Alerts\n.*?```yaml\n(.*?)```", readme, re.DOTALL).group(1)  # type: ignore[union-attr]
+    rules = parse_rules(yaml.safe_load(example), "README", configured_channels=("pagerduty", "slack", "webhook", "email"))
+    assert [rule.kind for rule in rules.rules] == ["threshold", "regression", "no_data", "runaway_session"]
+    assert rules.rules[0].for_ == dt.timedelta(minutes=5) and len(rules.silences) == 1

@@ -154,13 +154,15 @@ class AlertEngine:
         # Notifications first: if the process dies before the states are written, the next evaluation derives
         # the same notification ids again and the outbox keeps the one it has.
         outbox.enqueue(self.store, [(o.note, o.rule.channels) for o in outcomes if o.note is not None], now)
-        save_states(self.store, [o.step.state for o in outcomes if o.step.state.state != OK or o.step.previous != OK
-                                 or o.step.state.notified])
+        # A series that stays ok needs no new row: its last one says ok already.
+        save_states(self.store, [o.step.state for o in outcomes if o.step.state.state != OK or o.step.changed])
         record_changes(self.store, [(o.step.state, o.step.previous, o.silenced) for o in outcomes if o.step.changed])
 
     # -- delivery --------------------------------------------------------------------------------
 
     def deliver(self, now: dt.datetime | None = None) -> outbox.DeliveryReport:
+        if not self.channels:
+            return outbox.DeliveryReport()  # nothing to send with: the rows wait for a process that has channels
         with self._lock:
             names = {rule.name for rule in self.rules.rules}
             return outbox.deliver_due(self.store, self.settings, now or self.clock(), self.sender, self.channels, names)

@@ -9,10 +9,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 SEVERITIES = ("critical", "error", "warning", "info")
 CHANNELS = ("pagerduty", "slack", "webhook", "email")
@@ -46,6 +55,16 @@ def parse_duration(value: Any) -> dt.timedelta:
     return dt.timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
+def _one_of(allowed: tuple[str, ...], what: str) -> Any:
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"unknown {what} {value!r}; one of {', '.join(allowed)}")
+        return value
+    return AfterValidator(check)
+
+
+Duration = Annotated[dt.timedelta, BeforeValidator(parse_duration)]
+GroupBy = Annotated[tuple[str, ...], BeforeValidator(lambda value: _group_keys(value))]
 
 
 class _Rule(BaseModel):
@@ -59,13 +78,8 @@ class _Rule(BaseModel):
     agent: str | None = None
     version: str | None = None
     environment: str | None = None
-    for_: dt.timedelta = Field(dt.timedelta(0), alias="for")
-    repeat_interval: dt.timedelta | None = dt.timedelta(hours=4)
-
-    @field_validator("for_", "repeat_interval", mode="before")
-    @classmethod
-    def _durations(cls, value: Any) -> Any:
-        return None if value is None else parse_duration(value)
+    for_: Duration = Field(dt.timedelta(0), alias="for")
+    repeat_interval: Duration | None = dt.timedelta(hours=4)
 
     @field_validator("channels", mode="before")
     @classmethod
@@ -87,29 +101,12 @@ class _Rule(BaseModel):
 
 class ThresholdRule(_Rule):
     kind: Literal["threshold"]
-    metric: str
-    window: dt.timedelta = dt.timedelta(minutes=15)
+    metric: Annotated[str, _one_of(THRESHOLD_METRICS, "metric")]
+    window: Duration = dt.timedelta(minutes=15)
     above: float | Literal["budget"] | None = None
     below: float | None = None
     min_sessions: int = Field(1, ge=0)
-    group_by: tuple[str, ...] = ("agent", "version", "environment")
-
-    @field_validator("window", mode="before")
-    @classmethod
-    def _window(cls, value: Any) -> Any:
-        return parse_duration(value)
-
-    @field_validator("metric")
-    @classmethod
-    def _metric(cls, value: str) -> str:
-        if value not in THRESHOLD_METRICS:
-            raise ValueError(f"unknown metric {value!r}; one of {', '.join(THRESHOLD_METRICS)}")
-        return value
-
-    @field_validator("group_by", mode="before")
-    @classmethod
-    def _group_by(cls, value: Any) -> Any:
-        return _group_keys(value)
+    group_by: GroupBy = ("agent", "version", "environment")
 
     @model_validator(mode="after")
     def _one_bound(self) -> ThresholdRule:
@@ -126,31 +123,18 @@ class ThresholdRule(_Rule):
 
 class RegressionRule(_Rule):
     kind: Literal["regression"]
-    metric: str
+    metric: Annotated[str, _one_of(REGRESSION_METRICS, "metric")]
     baseline: str = "previous"  # 'previous', 'trailing_7d', or a version name
-    window: dt.timedelta = dt.timedelta(hours=24)
-    baseline_window: dt.timedelta = dt.timedelta(days=7)
+    window: Duration = dt.timedelta(hours=24)
+    baseline_window: Duration = dt.timedelta(days=7)
     margin: float = Field(0.1, ge=0)
     alpha: float = Field(0.05, gt=0, lt=1)
     min_sessions: int = Field(100, ge=1)
-    group_by: tuple[str, ...] = ("agent", "version")
+    group_by: GroupBy = ("agent", "version")
 
-    @field_validator("window", "baseline_window", mode="before")
+    @field_validator("group_by")
     @classmethod
-    def _windows(cls, value: Any) -> Any:
-        return parse_duration(value)
-
-    @field_validator("metric")
-    @classmethod
-    def _metric(cls, value: str) -> str:
-        if value not in REGRESSION_METRICS:
-            raise ValueError(f"unknown metric {value!r}; one of {', '.join(REGRESSION_METRICS)}")
-        return value
-
-    @field_validator("group_by", mode="before")
-    @classmethod
-    def _group_by(cls, value: Any) -> Any:
-        keys = _group_keys(value)
+    def _versions_of_an_agent(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
         if "agent" not in keys or "version" not in keys:
             raise ValueError("a regression compares versions of an agent: group_by must include agent and version")
         return keys
@@ -158,19 +142,13 @@ class RegressionRule(_Rule):
 
 class NoDataRule(_Rule):
     kind: Literal["no_data"]
-    silent_for: dt.timedelta = dt.timedelta(minutes=30)
-    lookback: dt.timedelta = dt.timedelta(days=7)
-    group_by: tuple[str, ...] = ("agent",)
+    silent_for: Duration = dt.timedelta(minutes=30)
+    lookback: Duration = dt.timedelta(days=7)
+    group_by: GroupBy = ("agent",)
 
-    @field_validator("silent_for", "lookback", mode="before")
+    @field_validator("group_by")
     @classmethod
-    def _windows(cls, value: Any) -> Any:
-        return parse_duration(value)
-
-    @field_validator("group_by", mode="before")
-    @classmethod
-    def _group_by(cls, value: Any) -> Any:
-        keys = _group_keys(value)
+    def _agent_or_environment(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
         if set(keys) - {"agent", "environment"}:
             raise ValueError("no_data groups by agent and environment only")
         return keys
@@ -184,18 +162,13 @@ class NoDataRule(_Rule):
 
 class RunawaySessionRule(_Rule):
     kind: Literal["runaway_session"]
-    window: dt.timedelta = dt.timedelta(hours=1)
+    window: Duration = dt.timedelta(hours=1)
     max_steps: int | None = Field(None, ge=1)
     max_cost_usd: float | None = Field(None, gt=0)
     max_cost_multiple: float | None = Field(None, gt=1)
-    baseline_window: dt.timedelta = dt.timedelta(days=7)
+    baseline_window: Duration = dt.timedelta(days=7)
     min_baseline_sessions: int = Field(20, ge=1)
-    repeat_interval: dt.timedelta | None = None  # a session pages once
-
-    @field_validator("window", "baseline_window", mode="before")
-    @classmethod
-    def _windows(cls, value: Any) -> Any:
-        return parse_duration(value)
+    repeat_interval: Duration | None = None  # a session pages once
 
     @model_validator(mode="after")
     def _some_limit(self) -> RunawaySessionRule:

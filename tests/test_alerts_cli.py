@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 
 import pytest
 import yaml
@@ -12,19 +11,9 @@ from click.testing import CliRunner
 
 from spanledger.cli import main
 from tests.alert_fleet import ROUTING_KEY, WEBHOOK_SECRET, Receivers, agent_session, minute_base, send_and_roll_up
-from tests.alert_receivers import SmtpReceiver, pagerduty_receiver, slack_receiver, webhook_receiver
 
 MINUTE = dt.timedelta(minutes=1)
 
-
-@pytest.fixture
-def receivers() -> Iterator[Receivers]:
-    found = Receivers(pagerduty_receiver(ROUTING_KEY).start(), slack_receiver().start(), webhook_receiver(WEBHOOK_SECRET).start(),
-                      SmtpReceiver().start())
-    yield found
-    for receiver in (found.pagerduty, found.slack, found.webhook, found.smtp):
-        receiver.stop()
-    assert found.pagerduty.rejected == [] and found.slack.rejected == [] and found.webhook.rejected == []
 
 
 def env_of(receivers: Receivers) -> dict[str, str]:
@@ -101,3 +90,17 @@ def test_history_shows_changes_and_deliveries(service, receivers, unique, tmp_pa
     assert [(c["from_state"], c["to_state"]) for c in body["changes"]] == [("firing", "resolved"), ("ok", "firing")]
     notes = [(n["kind"], n["channel"], n["status"]) for n in body["notifications"] if n["rule"] == rule["name"]]
     assert sorted(notes) == [("resolve", "webhook", "sent"), ("trigger", "webhook", "sent")]
+
+
+def test_check_opens_the_store_when_no_server_answers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(yaml.safe_dump({"rules": [{"name": "quiet", "kind": "no_data", "silent_for": "30m"}]}))
+    cli = Path(sys.executable).with_name("spanledger")
+    done = subprocess.run([str(cli), "alerts", "check", "--rules", str(rules), "--data-dir", str(tmp_path / "store"),
+                           "--url", "http://127.0.0.1:9"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "1 rules evaluated" in done.stdout and "0 breached" in done.stdout

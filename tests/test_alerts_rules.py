@@ -4,26 +4,15 @@ file's validation errors naming the rule and the field."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 
 from alerts.rules import AlertRulesError, parse_rules
 from alerts.state import FIRING, PENDING, SeriesState, advance
-from tests.alert_fleet import ROUTING_KEY, WEBHOOK_SECRET, Receivers, agent_session, minute_base, send_and_roll_up
-from tests.alert_receivers import SmtpReceiver, pagerduty_receiver, slack_receiver, webhook_receiver
+from tests.alert_fleet import agent_session, minute_base, send_and_roll_up
 
 MINUTE = dt.timedelta(minutes=1)
 
-
-@pytest.fixture
-def receivers() -> Iterator[Receivers]:
-    found = Receivers(pagerduty_receiver(ROUTING_KEY).start(), slack_receiver().start(), webhook_receiver(WEBHOOK_SECRET).start(),
-                      SmtpReceiver().start())
-    yield found
-    for receiver in (found.pagerduty, found.slack, found.webhook, found.smtp):
-        receiver.stop()
-    assert found.pagerduty.rejected == [] and found.slack.rejected == [] and found.webhook.rejected == []
 
 
 def versioned(agent: str, version: str, count: int, failures: int, start: dt.datetime) -> list:  # type: ignore[type-arg]

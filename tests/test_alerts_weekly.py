@@ -4,25 +4,13 @@ cost, id and a link to its waterfall; PagerDuty is refused as a destination for 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 
 from alerts.engine import AlertEngine
 from alerts.rules import AlertRulesError, RuleSet
 from jobs.time_ranges import week_name
-from tests.alert_fleet import ROUTING_KEY, WEBHOOK_SECRET, Receivers, agent_session, send_and_roll_up
-from tests.alert_receivers import SmtpReceiver, pagerduty_receiver, slack_receiver, webhook_receiver
-
-
-@pytest.fixture
-def receivers() -> Iterator[Receivers]:
-    found = Receivers(pagerduty_receiver(ROUTING_KEY).start(), slack_receiver().start(), webhook_receiver(WEBHOOK_SECRET).start(),
-                      SmtpReceiver().start())
-    yield found
-    for receiver in (found.pagerduty, found.slack, found.webhook, found.smtp):
-        receiver.stop()
-    assert found.pagerduty.rejected == [] and found.slack.rejected == [] and found.webhook.rejected == []
+from tests.alert_fleet import agent_session, send_and_roll_up
 
 
 def test_weekly_review_goes_to_the_review_channels_once(service, receivers, unique, tmp_path) -> None:  # type: ignore[no-untyped-def]

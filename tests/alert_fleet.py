@@ -49,6 +49,15 @@ def send_and_roll_up(service: Any, sessions: list[Session]) -> None:
     service.jobs.incremental_pass()
 
 
+def run_cycles(engine: AlertEngine, base: dt.datetime, *minutes: int) -> list[Any]:
+    """One evaluation and one delivery round at each base + minute: the scheduler's cycle on an injected clock."""
+    reports = []
+    for minute in minutes:
+        engine.evaluate(base + dt.timedelta(minutes=minute))
+        reports.append(engine.deliver(base + dt.timedelta(minutes=minute)))
+    return reports
+
+
 def minute_base(hours_ago: float = 2.0) -> dt.datetime:
     return floor_to(dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours_ago), 3600)
 

@@ -10,7 +10,7 @@ import yaml
 from click.testing import CliRunner
 
 from spanledger.cli import main
-from tests.alert_fleet import ROUTING_KEY, WEBHOOK_SECRET, Receivers, agent_session, minute_base, send_and_roll_up
+from tests.alert_fleet import ROUTING_KEY, WEBHOOK_SECRET, Receivers, agent_session, minute_base, run_cycles, send_and_roll_up
 
 MINUTE = dt.timedelta(minutes=1)
 
@@ -81,9 +81,7 @@ def test_history_shows_changes_and_deliveries(service, receivers, unique, tmp_pa
     rule = {"name": f"hist-{unique}", "kind": "threshold", "metric": "cost_p95", "agent": agent, "above": 0.5, "window": "10m",
             "channels": ["webhook"]}
     engine = receivers.engine(service, tmp_path, [rule])
-    for minute in (5, 20):
-        engine.evaluate(base + minute * MINUTE)
-        engine.deliver(base + minute * MINUTE)
+    run_cycles(engine, base, 5, 20)
     result = CliRunner().invoke(main, ["alerts", "history", "--rule", rule["name"], "--since", "1d", "--format", "json",
                                        "--url", f"http://127.0.0.1:{service.http_port}"], catch_exceptions=False)
     body = json.loads(result.output)

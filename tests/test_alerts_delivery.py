@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tests.alert_fleet import agent_session, minute_base, send_and_roll_up
+from tests.alert_fleet import agent_session, minute_base, run_cycles, send_and_roll_up
 
 MINUTE = dt.timedelta(minutes=1)
 
@@ -28,13 +28,9 @@ def test_cost_sla_breach_fires_within_one_cycle_and_resolves(service, receivers,
     send_and_roll_up(service, sessions)
     engine = receivers.engine(service, tmp_path, [cost_rule(f"cost-sla-{unique}", agent)])
 
-    def cycle(minute: int) -> None:
-        engine.evaluate(base + minute * MINUTE)
-        engine.deliver(base + minute * MINUTE)
-
-    cycle(5)  # window [0, 5): p95 $0.05
+    run_cycles(engine, base, 5)  # window [0, 5): p95 $0.05
     assert receivers.pagerduty.bodies() == []
-    cycle(12)  # the first cycle whose window holds breaching sessions fires
+    run_cycles(engine, base, 12)  # the first cycle whose window holds breaching sessions fires
     events = receivers.pagerduty.bodies()
     assert [e["event_action"] for e in events] == ["trigger"]
     trigger = events[0]
@@ -45,10 +41,10 @@ def test_cost_sla_breach_fires_within_one_cycle_and_resolves(service, receivers,
     assert len(slack) == 1 and "FIRING" in slack[0]["text"] and "$0.5000" in slack[0]["text"]
     assert len(receivers.webhook.bodies()) == 1 and receivers.webhook.bodies()[0]["kind"] == "trigger"
     assert len(receivers.smtp.messages) == 1 and "FIRING" in receivers.smtp.messages[0]["message"]["Subject"]
-    cycle(16)
-    cycle(19)  # still over: nothing new
+    run_cycles(engine, base, 16)
+    run_cycles(engine, base, 19)  # still over: nothing new
     assert len(receivers.pagerduty.bodies()) == 1
-    cycle(26)  # window [21, 26): recovered
+    run_cycles(engine, base, 26)  # window [21, 26): recovered
     events = receivers.pagerduty.bodies()
     assert [e["event_action"] for e in events] == ["trigger", "resolve"]
     assert events[1]["dedup_key"] == trigger["dedup_key"]
@@ -66,20 +62,16 @@ def test_receiver_down_for_several_cycles_gets_one_trigger_and_one_resolve(servi
     engine = receivers.engine(service, tmp_path, [cost_rule(f"down-{unique}", agent, channels=["pagerduty", "webhook"])])
     receivers.pagerduty.stop()  # connection refused from here on
     receivers.webhook.stop()
-    reports = []
-    for minute in (3, 4, 5, 6, 12, 13, 14):  # fires at 3, recovers by 12; every cycle tries and fails
-        engine.evaluate(base + minute * MINUTE)
-        reports.append(engine.deliver(base + minute * MINUTE))
-    assert sum(r.retrying for r in reports) >= 7 and sum(r.sent for r in reports) == 0
+    # Fires at 3, recovers by 12 (trigger and resolve both queued); each due retry fails, with growing backoff.
+    reports = run_cycles(engine, base, 3, 4, 5, 6, 12, 13, 14)
+    assert sum(r.retrying for r in reports) >= 8 and sum(r.sent for r in reports) == 0
     receivers.pagerduty.start()  # back, on the same port
     receivers.webhook.start()
     later = base + 30 * MINUTE  # past every backoff
     engine.evaluate(later)
     first = engine.deliver(later)
     assert first.sent == 4, first  # trigger + resolve on both channels
-    for minute in (31, 32, 45, 90):  # more cycles, and a new engine as after a restart: nothing is sent again
-        engine.evaluate(base + minute * MINUTE)
-        engine.deliver(base + minute * MINUTE)
+    run_cycles(engine, base, 31, 32, 45, 90)  # more cycles, and a new engine as after a restart: nothing is sent again
     restarted = receivers.engine(service, tmp_path, [cost_rule(f"down-{unique}", agent, channels=["pagerduty", "webhook"])])
     restarted.evaluate(base + 120 * MINUTE)
     restarted.deliver(base + 120 * MINUTE)
@@ -100,16 +92,13 @@ def test_flapping_metric_is_damped_by_for(service, receivers, unique, tmp_path) 
     engine = receivers.engine(service, tmp_path, [
         cost_rule(damped, agent, window="1m", channels=["pagerduty"], **{"for": "3m"}),
         cost_rule(raw, agent, window="1m", channels=["webhook"])])  # the same rule without for:, as a control
-    for minute in range(1, 13):  # the one-minute window alternates over / under the threshold
-        engine.evaluate(base + minute * MINUTE)
-        engine.deliver(base + minute * MINUTE)
+    run_cycles(engine, base, *range(1, 13))  # the one-minute window alternates over / under the threshold
     assert receivers.pagerduty.bodies() == []
     raw_kinds = [b["kind"] for b in receivers.webhook.bodies()]
     assert raw_kinds.count("trigger") >= 5 and raw_kinds.count("resolve") >= 5  # without for: it pages on every flap
     # Minute 11 is over, and so is every minute from 12 on: first seen by the cycle at 12, held for 3 minutes at 15.
     for minute in range(13, 19):
-        engine.evaluate(base + minute * MINUTE)
-        engine.deliver(base + minute * MINUTE)
+        run_cycles(engine, base, minute)
         fired = [e["event_action"] for e in receivers.pagerduty.bodies()]
         assert fired == ([] if minute < 15 else ["trigger"]), (minute, fired)
 
@@ -123,9 +112,7 @@ def test_runaway_session_pages_once_with_its_id_and_link(service, receivers, uni
     rule = {"name": f"runaway-{unique}", "kind": "runaway_session", "agent": agent, "max_steps": 40, "max_cost_multiple": 20,
             "window": "1h", "severity": "critical", "channels": ["pagerduty", "slack"]}
     engine = receivers.engine(service, tmp_path, [rule])
-    for minute in (20, 21, 22, 30, 50):
-        engine.evaluate(base + minute * MINUTE)
-        engine.deliver(base + minute * MINUTE)
+    run_cycles(engine, base, 20, 21, 22, 30, 50)
     events = receivers.pagerduty.bodies()
     assert [e["event_action"] for e in events] == ["trigger"]
     details = events[0]["payload"]["custom_details"]

@@ -9,7 +9,7 @@ import pytest
 
 from alerts.rules import AlertRulesError, parse_rules
 from alerts.state import FIRING, PENDING, SeriesState, advance
-from tests.alert_fleet import agent_session, minute_base, send_and_roll_up
+from tests.alert_fleet import agent_session, minute_base, run_cycles, send_and_roll_up
 
 MINUTE = dt.timedelta(minutes=1)
 
@@ -57,9 +57,7 @@ def test_no_data_fires_for_an_agent_gone_quiet(service, receivers, unique, tmp_p
     rule = {"name": f"quiet-{unique}", "kind": "no_data", "agent": agent, "silent_for": "15m", "lookback": "1d",
             "severity": "warning", "channels": ["slack"]}
     engine = receivers.engine(service, tmp_path, [rule])
-    for minute in (12, 20, 24):  # the last session started in minute 9: silent 15 minutes at 25
-        engine.evaluate(base + minute * MINUTE)
-        engine.deliver(base + minute * MINUTE)
+    run_cycles(engine, base, 12, 20, 24)  # the last session started in minute 9: silent 15 minutes at 25
     assert receivers.slack.bodies() == []
     engine.evaluate(base + 25 * MINUTE)
     engine.deliver(base + 25 * MINUTE)
@@ -83,9 +81,7 @@ def test_silence_mutes_notifications_until_it_ends(service, receivers, unique, t
     text["silences"] = [{"rule": rule["name"], "agent": agent, "until": (base + 10 * MINUTE).isoformat(), "reason": "deploy"}]
     settings.alerts_rules_file.write_text(yaml.safe_dump(text))  # type: ignore[union-attr]
     engine = AlertEngine(service.store, settings, load_rules(settings.alerts_rules_file))
-    for minute in (2, 5, 9):
-        engine.evaluate(base + minute * MINUTE)
-        engine.deliver(base + minute * MINUTE)
+    run_cycles(engine, base, 2, 5, 9)
     assert receivers.webhook.bodies() == []
     engine.evaluate(base + 10 * MINUTE)  # the silence ended while it still fires: the page goes out now
     engine.deliver(base + 10 * MINUTE)

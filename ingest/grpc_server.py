@@ -46,7 +46,7 @@ class TraceExport:
             context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, f"request is {len(request)} bytes, the limit is {self.max_request_bytes}")
         try:
             self.writer.check_room(len(request))  # before parsing: an overloaded server spends nothing on it
-            checked = inspect_request(request, time.time_ns())
+            checked = inspect_request(request, time.time_ns(), self.writer.max_spans_per_request)
             if checked.rejected or checked.repaired:
                 metrics.add(rejected_spans=checked.rejected, repaired_requests=int(bool(checked.repaired)))
             if checked.spans:

@@ -59,7 +59,7 @@ def otlp_router(writer: BatchWriter, max_request_bytes: int) -> APIRouter:
             json_repaired = False
             if as_json:
                 body, json_repaired = json_to_protobuf(body)
-            checked = inspect_request(body, time.time_ns())
+            checked = inspect_request(body, time.time_ns(), writer.max_spans_per_request)
         except TooLarge as exc:
             metrics.add(invalid_requests=1)
             return _status(413, str(exc), as_json)

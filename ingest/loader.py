@@ -17,6 +17,7 @@ from typing import Any
 
 from ingest import otlp_format
 from ingest.metrics import IngestMetrics
+from ingest.redaction import Redaction
 from ingest.spool import Spool, chunks, spans_in
 from ingest.validate import FUTURE_NS, PAST_NS
 
@@ -32,13 +33,15 @@ class StoreUnavailable(Exception):
 
 class SpoolLoader:
     def __init__(self, store: Any, spool: Spool, metrics: IngestMetrics, *, load_max_bytes: int,
-                 max_attribute_bytes: int, on_removed: Callable[[int, int], None],
+                 max_attribute_bytes: int, max_attributes_per_span: int, redaction: Redaction, on_removed: Callable[[int, int], None],
                  clock: Callable[[], int] = time.time_ns) -> None:
         self.store = store
         self.spool = spool
         self.metrics = metrics
         self.load_max_bytes = load_max_bytes
         self.max_attribute_bytes = max_attribute_bytes
+        self.max_attributes_per_span = max_attributes_per_span
+        self.redaction_params = redaction.params()
         self.on_removed = on_removed  # (files, bytes) that left the spool
         self.clock = clock
         self._strikes: dict[str, int] = {}  # spool file name -> refusals in a row
@@ -125,4 +128,13 @@ class SpoolLoader:
         now = self.clock()
         # One day of slack beyond the acceptance window: the checks ran when the spans arrived.
         return {"tenant": tenant, "min_time_ns": max(now - PAST_NS - FUTURE_NS, 1), "max_time_ns": now + 2 * FUTURE_NS,
-                "max_attribute_bytes": self.max_attribute_bytes}
+                "max_attribute_bytes": self.max_attribute_bytes,
+                "max_attributes": self.max_attributes_per_span, **self.redaction_params}
+
+
+def check_redaction(store: Any, redaction: Redaction) -> None:
+    """A pattern ClickHouse's RE2 refuses would fail every load: refuse to start instead (the store answers by now)."""
+    try:
+        store.frame("redaction_check", {"text": "card 4111 1111 1111 1111", **redaction.params()})
+    except Exception as exc:
+        raise ValueError(f"SPANLEDGER_REDACT_PATTERNS (redact_patterns): not usable as RE2 patterns: {exc}") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -77,7 +78,8 @@ class IngestMetrics:
             self.loads += 1
             self.load_seconds_sum += seconds
 
-    def render(self) -> str:
+    def render(self, redactions: Sequence[tuple[str, str, int]] = ()) -> str:
+        """The Prometheus text; redactions: (tenant, detector, values masked) as the store counts them."""
         lines = []
         with self._lock:
             for attribute, name, text in _COUNTERS:
@@ -95,4 +97,12 @@ class IngestMetrics:
             lines.append(f'spanledger_flush_seconds_bucket{{le="+Inf"}} {self.batches}')
             lines.append(f"spanledger_flush_seconds_sum {self.flush_seconds_sum}")
             lines.append(f"spanledger_flush_seconds_count {self.batches}")
+        lines += ["# HELP spanledger_redactions_total Attribute values, event attributes and status messages masked before storage, by detector.",
+                  "# TYPE spanledger_redactions_total counter"]
+        lines += [f'spanledger_redactions_total{{tenant="{_label(tenant)}",detector="{_label(detector)}"}} {masked}'
+                  for tenant, detector, masked in redactions]
         return "\n".join(lines) + "\n"
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

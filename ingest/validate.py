@@ -47,8 +47,9 @@ def span_problem(span, now_ns: int) -> str:  # type: ignore[no-untyped-def]
     return ""
 
 
-def inspect_request(body: bytes, now_ns: int) -> Inspected:
-    """Parses body (upb, in C) and checks every span; raises BadRequest when it does not parse."""
+def inspect_request(body: bytes, now_ns: int, max_spans: int = 100_000) -> Inspected:
+    """Parses body (upb, in C) and checks every span; raises BadRequest when it does not parse or holds
+    more than max_spans spans (the whole request is refused: nothing of it is half-stored)."""
     repaired = 0
     try:
         request = ExportTraceServiceRequest.FromString(body)
@@ -73,6 +74,9 @@ def inspect_request(body: bytes, now_ns: int) -> Inspected:
                         first_rejection = f"span {span.span_id.hex() or '(empty)'} of trace {span.trace_id.hex() or '(empty)'}: {reason}"
                 else:
                     spans += 1
+    if spans + rejected > max_spans:
+        raise BadRequest(f"request holds {spans + rejected} spans, more than the limit of {max_spans} "
+                         "(SPANLEDGER_MAX_SPANS_PER_REQUEST); export smaller batches")
     problem = "; ".join(part for part in (first_rejection, warning) if part)
     if not rejected:
         return Inspected(body, spans, 0, problem, repaired)

@@ -22,6 +22,7 @@ from typing import Any
 
 from ingest.loader import SpoolLoader, StoreUnavailable
 from ingest.metrics import IngestMetrics
+from ingest.redaction import Redaction
 from ingest.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -73,17 +74,21 @@ class Ticket:
 class BatchWriter:
     def __init__(self, store: Any, spool_dir: Path, *, batch_max_bytes: int, batch_max_delay_ms: int,
                  queue_max_bytes: int, fsync: bool, load_interval_ms: int = 1000, max_attribute_bytes: int = 1 << 20,
-                 metrics: IngestMetrics | None = None, clock: Callable[[], int] = time.time_ns) -> None:
+                 max_attributes_per_span: int = 2048, max_spans_per_request: int = 100_000,
+                 redaction: Redaction | None = None, metrics: IngestMetrics | None = None, clock: Callable[[], int] = time.time_ns) -> None:
         self.store = store
         self.spool = Spool(spool_dir, fsync)
         self.batch_max_bytes = batch_max_bytes
         self.max_delay = batch_max_delay_ms / 1000
         self.load_interval = load_interval_ms / 1000
         self.queue_max_bytes = queue_max_bytes
+        self.max_spans_per_request = max_spans_per_request  # checked by the transports before a request is accepted
         self.metrics = metrics or IngestMetrics()
         self.metrics.queue_max_bytes = queue_max_bytes
         self.loader = SpoolLoader(store, self.spool, self.metrics, load_max_bytes=4 * batch_max_bytes,
-                                  max_attribute_bytes=max_attribute_bytes, on_removed=self._removed, clock=clock)
+                                  max_attribute_bytes=max_attribute_bytes, max_attributes_per_span=max_attributes_per_span,
+                                  redaction=redaction or Redaction(),
+                                  on_removed=self._removed, clock=clock)
         self._cond = threading.Condition()
         self._pending: dict[str, list[tuple[bytes, Ticket]]] = {}
         self._pending_bytes = 0

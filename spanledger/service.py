@@ -23,7 +23,9 @@ from dashboards.model_rollup import ModelRollupLoop
 from dashboards.server import UiServer, start_ui
 from ingest.grpc_server import start_grpc_server
 from ingest.http_routes import otlp_router
+from ingest.loader import check_redaction
 from ingest.metrics import IngestMetrics
+from ingest.redaction import Redaction, pseudonym_key
 from ingest.writer import BatchWriter
 from jobs.context_repair import ContextRepairLoop, repair_span_context
 from jobs.runner import JobRunner
@@ -62,11 +64,15 @@ class Service:
         settings = self.settings
         self.store = open_store(settings)
         metrics = IngestMetrics()
+        redaction = _redaction(settings)
+        check_redaction(self.store, redaction)
         self.writer = BatchWriter(
             self.store, Path(settings.data_dir) / "spool",
             batch_max_bytes=settings.batch_max_bytes, batch_max_delay_ms=settings.batch_max_delay_ms,
             queue_max_bytes=settings.queue_max_bytes, fsync=settings.fsync,
-            load_interval_ms=settings.load_interval_ms, max_attribute_bytes=settings.max_attribute_bytes, metrics=metrics)
+            load_interval_ms=settings.load_interval_ms, max_attribute_bytes=settings.max_attribute_bytes,
+            max_attributes_per_span=settings.max_attributes_per_span, max_spans_per_request=settings.max_spans_per_request,
+            redaction=redaction, metrics=metrics)
         self.writer.start()
         self._repair = ContextRepairLoop(self.store, settings.context_repair_seconds,
                                          dt.timedelta(hours=settings.context_repair_window_hours))
@@ -156,6 +162,12 @@ class Service:
             self._repair.stop()
         if self.store is not None:
             self.store.close()
+
+
+def _redaction(settings: Settings) -> Redaction:
+    return Redaction(detectors=tuple(settings.redact_detectors), patterns=tuple(settings.redact_patterns),
+                     keep=tuple(settings.redact_keep_attributes), drop=tuple(settings.redact_drop_attributes),
+                     salt=settings.redact_salt or pseudonym_key(Path(settings.data_dir) / "redaction.key"))
 
 
 def _client_host(host: str) -> str:

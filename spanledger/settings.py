@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from ingest.redaction import DETECTORS, Redaction
+
 
 class SettingsError(Exception):
     """Raised at start when a setting is invalid; the message names the variable."""
@@ -33,6 +35,8 @@ class Settings(BaseSettings):
     price_file: Path | None = Field(None, description="Optional CSV of price overrides (same columns as store/prices.csv); its rows win over the shipped table.")
     max_request_bytes: int = Field(16 * 1024 * 1024, ge=1024, description="Largest accepted OTLP request body, after decompression.")
     max_attribute_bytes: int = Field(1024 * 1024, ge=64, le=2**31, description="Attribute values longer than this many bytes are stored cut to it, with a '…[truncated N bytes]' marker (not rejected).")
+    max_spans_per_request: int = Field(100_000, ge=1, description="Requests holding more spans are refused whole (HTTP 400, gRPC INVALID_ARGUMENT): export smaller batches.")
+    max_attributes_per_span: int = Field(2048, ge=1, le=1_000_000, description="Attributes of a span (and of each of its events) beyond this many are not stored; the span gets spanledger.dropped_attributes with their number.")
     batch_max_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="A group commit is written to the spool when its requests reach this many bytes.")
     batch_max_delay_ms: int = Field(20, ge=1, le=10_000, description="A request waits at most this many milliseconds for its group commit (write and fsync to the spool, then acknowledge).")
     load_interval_ms: int = Field(1000, ge=10, le=60_000, description="How often spooled requests are loaded into the store (spans become queryable within about this long).")
@@ -62,6 +66,11 @@ class Settings(BaseSettings):
     gate_latency_margin: float = Field(0.10, ge=0, description="`spanledger gate`: largest tolerated rise of p95 session latency (relative, 0.10 = 10%).")
     gate_cost_margin: float = Field(0.10, ge=0, description="`spanledger gate`: largest tolerated rise of p95 cost per session (relative).")
     gate_alpha: float = Field(0.05, gt=0, lt=1, description="`spanledger gate`: significance level of the one-sided test that the success rate dropped.")
+    redact_detectors: list[str] = Field(list(DETECTORS), description="PII and secret detectors applied to every stored attribute value, event attribute, status message, session and user id before storage (empty: none): " + ", ".join(DETECTORS) + ".")
+    redact_patterns: list[str] = Field([], description="Extra RE2 patterns (e.g. 'ORDER-\\d{6}'); each whole match is stored as [redacted:custom].")
+    redact_keep_attributes: list[str] = Field([], description="Attribute keys stored as sent, never redacted ('prefix.*' names a prefix).")
+    redact_drop_attributes: list[str] = Field([], description="Attribute keys whose values are never stored, only their size ('prefix.*' names a prefix), e.g. gen_ai.input.messages.")
+    redact_salt: str = Field("", description="Key of the email and phone pseudonyms ([redacted:email 1a2b3c4d]). Empty: a random key kept in data_dir/redaction.key (set one when several processes share a store).")
     # -- alerts (alerts/): rules file, dashboards link base, outbox retries, channels --
     alerts_rules_file: Path | None = Field(None, description="YAML file of alert rules and silences (README: Alerts), validated at start; none: no rules are evaluated.")
     alerts_ui_url: str = Field("http://127.0.0.1:8050", description="Base URL of the dashboards as the people paged reach them: notification links start with it.")
@@ -94,6 +103,12 @@ class Settings(BaseSettings):
             ipaddress.ip_address(value)
         except ValueError as exc:
             raise ValueError(f"not an IP address: {value!r}") from exc
+        return value
+
+    @field_validator("redact_detectors")
+    @classmethod
+    def _known_detectors(cls, value: list[str]) -> list[str]:
+        Redaction(detectors=tuple(value))  # raises ValueError naming the unknown ones
         return value
 
     @field_validator("clickhouse_url")

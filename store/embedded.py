@@ -78,7 +78,9 @@ def _escape_params(params: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     escaped: dict[str, Any] = {}
     for key, value in params.items():
-        if isinstance(value, str):
+        if isinstance(value, list | tuple):  # Array(String): read as a quoted literal, not TSV-unescaped
+            value = "[" + ",".join(f"'{_quote(str(item))}'" for item in value) + "]"
+        elif isinstance(value, str):
             value = value.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
         escaped[key] = value
     return escaped

@@ -3,15 +3,42 @@
 -- 'Protobuf' format with ingest/otlp_columns.proto; one source row is one request.
 -- The attribute precedence table (README, "Attribute resolution") is the sl_pick*/sl_* key lists here
 -- and in sql/0001_span_functions.sql. Invalid spans are left out (sl_span_problem) and reported
--- separately; the rest go straight into spans in one insert.
-INSERT INTO spans (
+-- separately; the rest go into spans (through spans_load, sql/0052_spans_load.sql) in one insert.
+-- Every stored string passes the redaction (sql/0050_redaction_functions.sql); the lookups of tokens,
+-- models and cost read the values as sent. {redact_*} parameters: ingest/redaction.py.
+INSERT INTO spans_load (
     tenant, trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ns,
     status_code, status_message, service_name, service_version, environment, agent_name, agent_version,
     operation, provider, request_model, response_model, tool_name, session_id, user_id,
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-    cost_usd, cost_source, scope_name, scope_version, attributes, resource_attributes, events, context_inherited, context_fallback)
+    cost_usd, cost_source, scope_name, scope_version, attributes, resource_attributes, events, context_inherited, context_fallback,
+    redactions)
 SELECT
-    {tenant:String}, trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ns,
+    tenant, trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ns,
+    status_code, sl_redact_text(status_message, {redact_detectors:Array(String)}, {redact_salt:String}, {redact_custom:String}),
+    service_name, service_version, environment, agent_name, agent_version,
+    operation, provider, request_model, response_model, tool_name,
+    sl_redact_text(session_id, {redact_detectors:Array(String)}, {redact_salt:String}, {redact_custom:String}),
+    sl_redact_text(user_id, {redact_detectors:Array(String)}, {redact_salt:String}, {redact_custom:String}),
+    input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+    cost_usd, cost_source, scope_name, scope_version,
+    sl_redact_map(kept_attributes, {redact_detectors:Array(String)}, {redact_salt:String}, {redact_custom:String},
+                  {redact_keep:Array(String)}, {redact_drop:Array(String)}) AS stored_attributes,
+    kept_resource_attributes,
+    arrayMap(e -> (e.1, e.2, sl_redact_map(e.3, {redact_detectors:Array(String)}, {redact_salt:String}, {redact_custom:String},
+                                         {redact_keep:Array(String)}, {redact_drop:Array(String)})), kept_events) AS stored_events,
+    context_inherited, context_fallback,
+    -- The masks this load put into the span, by detector: only values it changed are looked at.
+    if(stored_attributes = kept_attributes AND stored_events = kept_events, map(),
+       sl_redaction_counts(
+           arrayStringConcat(arrayConcat(arrayFilter((n, o) -> n != o, mapValues(stored_attributes), mapValues(kept_attributes)),
+               arrayFlatten(arrayMap((n, o) -> arrayFilter((nv, ov) -> nv != ov, mapValues(n.3), mapValues(o.3)), stored_events, kept_events))), '\n'),
+           arrayStringConcat(arrayConcat(arrayFilter((o, n) -> n != o, mapValues(kept_attributes), mapValues(stored_attributes)),
+               arrayFlatten(arrayMap((n, o) -> arrayFilter((ov, nv) -> nv != ov, mapValues(o.3), mapValues(n.3)), stored_events, kept_events))), '\n')))
+FROM
+(
+SELECT
+    {tenant:String} AS tenant, trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ns,
     status_code, status_message, service_name, service_version, environment, agent_name, agent_version,
     operation, provider, request_model, response_model, tool_name, session_id, user_id,
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
@@ -20,8 +47,8 @@ SELECT
                        + cache_read_tokens * p.price_cached_input + cache_write_tokens * p.price_cache_write
                        + greatest(toInt64(output_tokens) - reasoning_tokens, 0) * p.price_output
                        + reasoning_tokens * p.price_reasoning) / 1e6,
-            0),
-    multiIf(provided_cost IS NOT NULL, 'provided', input_tokens + output_tokens = 0, 'none', p.priced, 'computed', 'unpriced'),
+            0) AS cost_usd,
+    multiIf(provided_cost IS NOT NULL, 'provided', input_tokens + output_tokens = 0, 'none', p.priced, 'computed', 'unpriced') AS cost_source,
     scope_name, scope_version,
     -- Attribute values longer than SPANLEDGER_MAX_ATTRIBUTE_BYTES are cut there (on a UTF-8 boundary) and marked, so one huge
     -- prompt cannot bloat the table; the lookups above saw them whole. The arrayExists guard skips the
@@ -29,22 +56,22 @@ SELECT
     if(arrayExists(v -> length(v) > {max_attribute_bytes:UInt32}, mapValues(attributes)),
        mapApply((k, v) -> (k, if(length(v) > {max_attribute_bytes:UInt32},
            concat(toValidUTF8(substring(v, 1, {max_attribute_bytes:UInt32})), '…[truncated ', toString(length(v) - {max_attribute_bytes:UInt32}), ' bytes]'), v)), attributes),
-       attributes),
+       attributes) AS kept_attributes,
     if(arrayExists(v -> length(v) > {max_attribute_bytes:UInt32}, mapValues(resource_attributes)),
        mapApply((k, v) -> (k, if(length(v) > {max_attribute_bytes:UInt32},
            concat(toValidUTF8(substring(v, 1, {max_attribute_bytes:UInt32})), '…[truncated ', toString(length(v) - {max_attribute_bytes:UInt32}), ' bytes]'), v)), resource_attributes),
-       resource_attributes),
+       resource_attributes) AS kept_resource_attributes,
     if(arrayExists(e -> arrayExists(v -> length(v) > {max_attribute_bytes:UInt32}, mapValues(e.3)), events),
        arrayMap(e -> (e.1, e.2, mapApply((k, v) -> (k, if(length(v) > {max_attribute_bytes:UInt32},
            concat(toValidUTF8(substring(v, 1, {max_attribute_bytes:UInt32})), '…[truncated ', toString(length(v) - {max_attribute_bytes:UInt32}), ' bytes]'), v)), e.3)), events),
-       events),
+       events) AS kept_events,
     -- Which context came from the trace rather than the span's own attributes (bits: 1 session,
     -- 2 user, 4 agent name, 8 agent version): the context repair may still correct those.
-    toUInt8((explicit_session = '') + 2 * (explicit_user = '') + 4 * (explicit_agent = '') + 8 * (explicit_agent_version = '')),
+    toUInt8((explicit_session = '') + 2 * (explicit_user = '') + 4 * (explicit_agent = '') + 8 * (explicit_agent_version = '')) AS context_inherited,
     -- Of those, the ones not even the rest of its trace in this batch named (same bits): the span holds a
     -- fallback (trace id, service name) until a later batch names them and the context repair runs.
     toUInt8((explicit_session = '' AND trace_session = '') + 2 * (explicit_user = '' AND trace_user = '')
-            + 4 * (explicit_agent = '' AND trace_agent = '') + 8 * (explicit_agent_version = '' AND trace_agent_version = ''))
+            + 4 * (explicit_agent = '' AND trace_agent = '') + 8 * (explicit_agent_version = '' AND trace_agent_version = '')) AS context_fallback
 FROM
 (
     SELECT
@@ -149,10 +176,12 @@ FROM
                 sp.status.message AS status_message,
                 ss.scope.name AS scope_name,
                 ss.scope.version AS scope_version,
-                sl_attributes(sp.attributes) AS attributes,
+                sl_attributes_limited(sp.attributes, {max_attributes:UInt32}) AS attributes,
                 resource AS resource_attributes,
-                arrayMap(e -> (fromUnixTimestamp64Nano(toInt64(e.time_unix_nano), 'UTC'), e.name, sl_attributes(e.attributes)), sp.events) AS events
-            FROM (SELECT sl_attributes(rs.resource.attributes) AS resource, rs.scope_spans AS scope_spans
+                arrayMap(e -> (fromUnixTimestamp64Nano(toInt64(e.time_unix_nano), 'UTC'), e.name, sl_attributes_limited(e.attributes, {max_attributes:UInt32})), sp.events) AS events
+            FROM (SELECT sl_redact_map(sl_attributes(rs.resource.attributes), {redact_detectors:Array(String)}, {redact_salt:String},
+                                {redact_custom:String}, {redact_keep:Array(String)}, {redact_drop:Array(String)}) AS resource,
+                  rs.scope_spans AS scope_spans
                   FROM {source} ARRAY JOIN resource_spans AS rs)
             ARRAY JOIN scope_spans AS ss
             ARRAY JOIN ss.spans AS sp
@@ -167,3 +196,4 @@ LEFT ANY JOIN
            cache_write AS price_cache_write, output AS price_output, reasoning AS price_reasoning
     FROM model_prices
 ) AS p USING (price_key)
+)

@@ -179,9 +179,10 @@ def webhook_receiver(secret: str) -> HttpReceiver:
 
 
 class SmtpReceiver:
-    """aiosmtpd on a free loopback port; messages parsed as email.message.EmailMessage."""
+    """aiosmtpd on a free loopback port; messages parsed as email.message.EmailMessage. With tls (an
+    ssl.SSLContext) and login ((user, password)) it requires STARTTLS and then that login before mail."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: Any = None, login: tuple[str, str] | None = None) -> None:
         self.messages: list[Any] = []
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -194,7 +195,21 @@ class SmtpReceiver:
                 receiver.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "message": message})
                 return "250 OK"
 
-        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.logins: list[str] = []
+        extra: dict[str, Any] = {}
+        if tls is not None:
+            extra.update(tls_context=tls, require_starttls=True)
+        if login is not None:
+            def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+                from aiosmtpd.smtp import AuthResult
+
+                ok = (data.login.decode(), data.password.decode()) == login
+                if ok:
+                    receiver.logins.append(data.login.decode())
+                return AuthResult(success=ok)
+
+            extra.update(authenticator=authenticate, auth_required=True)
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **extra)
 
     def start(self) -> SmtpReceiver:
         self._controller.start()

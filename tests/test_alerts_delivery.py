@@ -140,3 +140,40 @@ def test_scheduler_pass_evaluates_and_pages_in_the_same_cycle(service, receivers
     engine = receivers.engine(service, tmp_path, [cost_rule(f"hook-{unique}", agent, window="15m", channels=["pagerduty"])])
     JobScheduler(service.jobs, service.settings, after_pass=engine.cycle)._incremental()
     assert [e["event_action"] for e in receivers.pagerduty.bodies()] == ["trigger"]
+
+
+def test_email_over_starttls_with_login(service, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The email channel upgrades with STARTTLS (certificate verified) before it logs in and sends."""
+    import ssl
+    import subprocess
+
+    from alerts.engine import AlertEngine
+    from alerts.rules import RuleSet
+    from alerts.senders import DeliveryError
+    from spanledger.settings import load_settings
+    from tests.alert_receivers import SmtpReceiver
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts this test certificate, and verifies it
+    smtp = SmtpReceiver(tls=tls, login=("alerts", "s3cret")).start()
+    try:
+        settings = load_settings(data_dir=str(service.settings.data_dir), alert_smtp_host="127.0.0.1", alert_smtp_port=smtp.port,
+                                 alert_smtp_starttls=True, alert_smtp_username="alerts", alert_smtp_password="s3cret",
+                                 alert_email_to=["oncall@example.com"], alert_email_from="spanledger@example.com")
+        AlertEngine(service.store, settings, RuleSet()).send_test("email")
+        plain = load_settings(data_dir=str(service.settings.data_dir), alert_smtp_host="127.0.0.1", alert_smtp_port=smtp.port,
+                              alert_smtp_starttls=False, alert_email_to=["oncall@example.com"])
+        try:
+            AlertEngine(service.store, plain, RuleSet()).send_test("email")
+            refused = ""
+        except DeliveryError as exc:
+            refused = str(exc)
+    finally:
+        smtp.stop()
+    assert smtp.logins == ["alerts"] and len(smtp.messages) == 1
+    assert smtp.messages[0]["from"] == "spanledger@example.com" and "TEST" in smtp.messages[0]["message"]["Subject"]
+    assert refused.startswith("email: SMTP 530")  # without STARTTLS this server takes nothing

@@ -19,7 +19,9 @@ def frame(rows: list[tuple[str, float, str, float, float]]) -> pl.DataFrame:
         "tenant": ["default"] * len(rows), "agent_name": ["a"] * len(rows), "agent_version": [r[0] for r in rows],
         "environment": ["prod"] * len(rows), "segment": [""] * len(rows), "finished": [1] * len(rows),
         "first_start": [NOW - dt.timedelta(hours=r[1]) for r in rows], "outcome": [r[2] for r in rows],
-        "cost_usd": [r[3] for r in rows], "duration_ns": [int(r[4] * 1e9) for r in rows]})
+        "cost_usd": [r[3] for r in rows], "duration_ns": [int(r[4] * 1e9) for r in rows],
+        **{name: [0] * len(rows) for name in ("spans", "model_calls", "tool_calls", "error_spans", "unpriced_spans", "input_tokens",
+                                              "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens")}})
 
 
 def sessions(version: str, hours_ago: float, n: int, failed: int = 0, cost: float = 0.1, spread: float = 0.0) -> list:  # type: ignore[type-arg]
@@ -65,3 +67,33 @@ def test_percentile_regression_needs_a_significant_tail() -> None:
     assert result.candidate > result.baseline * 1.1
     same = compare("cost_p95", frame(sessions("2", 1, 300, cost=0.10, spread=0.05)), base, 0.10, 0.05, 100)
     assert not same.breached and same.candidate == same.baseline
+
+
+def threshold(**fields):  # type: ignore[no-untyped-def]
+    return parse_rules({"rules": [{"name": "t", "kind": "threshold", **fields}]}, "test").rules[0]
+
+
+def test_threshold_against_the_budgets_file() -> None:
+    from alerts.observations import threshold_observations
+
+    data = frame(sessions("1.0", 0.1, 20, cost=0.10)).vstack(
+        frame(sessions("1.0", 0.1, 20, cost=0.10)).with_columns(pl.lit("b").alias("agent_name")))
+    budgets = pl.DataFrame({"agent_name": ["a"], "budget_cost_p95_usd": [0.05], "budget_daily_spend_usd": [None]},
+                           schema={"agent_name": pl.String, "budget_cost_p95_usd": pl.Float64, "budget_daily_spend_usd": pl.Float64})
+    found = {o.labels["agent"]: o for o in threshold_observations(
+        threshold(metric="cost_p95", above="budget", group_by=["agent"]), data, pl.DataFrame(), pl.DataFrame(), budgets)}
+    assert found["a"].breached and found["a"].threshold == 0.05 and abs((found["a"].value or 0) - 0.10) < 1e-12
+    assert not found["b"].breached and "no budget set" in found["b"].summary
+
+
+def test_threshold_on_tool_error_rate_and_min_sessions() -> None:
+    from alerts.observations import threshold_observations
+
+    calls = pl.DataFrame({"tenant": ["default"] * 3, "agent_name": ["a", "a", "b"], "agent_version": ["1", "1", "1"],
+                          "environment": ["p"] * 3, "segment": [""] * 3, "kind": ["tool", "model", "tool"],
+                          "calls": [50, 100, 3], "errors": [10, 90, 1]})
+    found = {o.labels["agent"]: o for o in threshold_observations(
+        threshold(metric="tool_error_rate", above=0.1, group_by=["agent"], min_sessions=5), pl.DataFrame(), calls, pl.DataFrame(),
+        pl.DataFrame())}
+    assert found["a"].breached and found["a"].value == 0.2  # the model calls' errors do not count
+    assert not found["b"].breached and "not enough data" in found["b"].summary  # 3 calls < 5

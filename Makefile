@@ -33,7 +33,7 @@ browser:
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy spanledger ingest store jobs dashboards
+	$(BIN)/mypy spanledger ingest store jobs dashboards alerts
 
 clean:
 	rm -rf $(VENV) spanledger-data test-artifacts

@@ -62,11 +62,6 @@ def budgets_today(store: Any, view: View, now: dt.datetime) -> pl.DataFrame:
     return store.frame("ui_budgets_today", {**view.params(), "day_start": param(day_start)})
 
 
-def active_alerts(view: View) -> pl.DataFrame:
-    """Firing alerts per agent. Alerting (its own issue) has not landed: always none, with the columns it will have."""
-    return pl.DataFrame(schema={"agent_name": pl.String, "rule": pl.String, "state": pl.String, "since": pl.Datetime("us", "UTC")})
-
-
 def agent_buckets(store: Any, view: View) -> pl.DataFrame:
     """Session rollup sums per (bucket, agent, version): sessions, spend, model calls, unpriced spans."""
     return _buckets_as_times(store.frame("ui_agent_buckets", view.params()))

@@ -1,13 +1,16 @@
 """The job schedule inside one process: the incremental sessions + rollups pass every
 jobs_interval_seconds, and the weekly review on weekly_review_cron (UTC). APScheduler runs them on its
 own threads; JobRunner serialises them with API-triggered runs. A failed run is logged and the next
-one covers the same ground (the watermarks only move on success).
+one covers the same ground (the watermarks only move on success). Hooks run after a successful pass
+(the alert evaluation) and after the weekly review (its delivery to the alert channels).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -20,9 +23,12 @@ log = logging.getLogger(__name__)
 
 
 class JobScheduler:
-    def __init__(self, runner: JobRunner, settings: Settings) -> None:
+    def __init__(self, runner: JobRunner, settings: Settings, after_pass: Callable[[], Any] | None = None,
+                 after_weekly: Callable[[str], Any] | None = None) -> None:
         self.runner = runner
         self.settings = settings
+        self.after_pass = after_pass
+        self.after_weekly = after_weekly
         self._scheduler = BackgroundScheduler(timezone=dt.UTC, job_defaults={"coalesce": True, "max_instances": 1})
 
     def start(self) -> None:
@@ -48,11 +54,19 @@ class JobScheduler:
             log.debug("incremental pass: %s", summary)
         except Exception:
             log.exception("incremental jobs pass failed; the next pass retries from the same watermark")
+            return
+        if self.after_pass is not None:
+            try:
+                self.after_pass()
+            except Exception:
+                log.exception("after-pass hook (alert evaluation) failed; the next pass runs it again")
 
     def _weekly(self) -> None:
         try:
             self.runner.incremental_pass()  # the week's last sessions first
             week = previous_week(self.runner.now())
             log.info("weekly review %s: %s", week, self.runner.weekly_review(week))
+            if self.after_weekly is not None:
+                self.after_weekly(week)
         except Exception:
             log.exception("weekly review failed")

@@ -99,7 +99,7 @@ def show_settings() -> None:
     click.echo(settings_table())
 
 
-from spanledger import commands_access, commands_jobs  # noqa: E402,F401  register keys, users; jobs, metrics, gate, report
+from spanledger import commands_access, commands_alerts, commands_jobs  # noqa: E402,F401  register keys, users; alerts; jobs, metrics, gate, report
 
 if __name__ == "__main__":
     main()

@@ -91,7 +91,16 @@ def jobs(ctx: click.Context, data_dir: str | None) -> None:
     except Exception as exc:
         raise click.ClickException(f"cannot open the store: {exc}") from None
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    scheduler = JobScheduler(JobRunner(store, settings), settings)
+    from alerts.engine import AlertEngine
+    from alerts.loop import DeliveryLoop
+
+    try:
+        alerts = AlertEngine(store, settings)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    scheduler = JobScheduler(JobRunner(store, settings), settings, after_pass=alerts.cycle, after_weekly=alerts.send_weekly_review)
+    delivery = DeliveryLoop(alerts, settings.alerts_delivery_interval_seconds)
+    delivery.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -99,6 +108,7 @@ def jobs(ctx: click.Context, data_dir: str | None) -> None:
     click.echo(f"jobs running: incremental pass every {settings.jobs_interval_seconds:g} s, weekly review '{settings.weekly_review_cron}' (UTC)")
     stop.wait()
     scheduler.stop()
+    delivery.stop()
     store.close()
 
 

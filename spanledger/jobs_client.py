@@ -23,7 +23,8 @@ class HttpDoor:
 
     def call(self, name: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         path = {"run": "/api/jobs/run", "span_range": "/api/jobs/span-range", "metrics": "/api/metrics",
-                "top_sessions": "/api/reports/top-sessions"}[name]
+                "top_sessions": "/api/reports/top-sessions", "alerts_check": "/api/alerts/check",
+                "alerts_states": "/api/alerts/states", "alerts_history": "/api/alerts/history"}[name]
         response = self.client.get(self.url + path) if body is None else self.client.post(self.url + path, json=body)
         if response.status_code != 200:
             try:
@@ -45,11 +46,23 @@ class LocalDoor:
         self.runner = JobRunner(self.store, settings)
 
     def call(self, name: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        if name.startswith("alerts_"):
+            return self._alerts(name, body or {})
         operation = {"run": jobs_ops.run_job, "span_range": jobs_ops.span_range, "metrics": jobs_ops.metrics,
                      "top_sessions": jobs_ops.top_sessions}[name]
         try:
             return operation(self.runner, body) if body is not None else operation(self.runner)  # type: ignore[operator]
         except jobs_ops.OperationError as exc:
+            raise DoorError(str(exc)) from None
+
+    def _alerts(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        from spanledger import alerts_ops
+
+        operation = {"alerts_check": alerts_ops.check, "alerts_states": alerts_ops.states,
+                     "alerts_history": alerts_ops.recent_history}[name]
+        try:
+            return operation(self.store, self.runner.settings, body)
+        except alerts_ops.AlertsOperationError as exc:
             raise DoorError(str(exc)) from None
 
     def close(self) -> None:

@@ -16,6 +16,8 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from alerts.engine import AlertEngine
+from alerts.loop import DeliveryLoop
 from dashboards.components import Endpoints
 from dashboards.model_rollup import ModelRollupLoop
 from dashboards.server import UiServer, start_ui
@@ -31,6 +33,7 @@ from jobs.scheduler import JobScheduler
 from spanledger.access import Directory
 from spanledger.api import api_router
 from spanledger.api_access import access_router, caller_of, install_access_errors
+from spanledger.api_alerts import alerts_router
 from spanledger.api_jobs import jobs_router
 from spanledger.exposure import check_exposure, tls_pair
 from spanledger.settings import Settings
@@ -58,6 +61,8 @@ class Service:
     _ui: UiServer | None = None
     _model_rollups: ModelRollupLoop | None = None
     directory: Directory | None = None
+    alerts: AlertEngine | None = None
+    _alert_delivery: DeliveryLoop | None = None
 
     def start(self) -> None:
         settings = self.settings
@@ -88,9 +93,14 @@ class Service:
                                          dt.timedelta(hours=settings.context_repair_window_hours))
         self._repair.start()
         self.jobs = JobRunner(self.store, settings)
+        # Alert rules are validated here (a bad rules file stops the start); they are evaluated after each
+        # rollup pass and delivered by their own loop, in the process that runs the jobs.
+        self.alerts = AlertEngine(self.store, settings)
         if settings.jobs_enabled:
-            self._scheduler = JobScheduler(self.jobs, settings)
+            self._scheduler = JobScheduler(self.jobs, settings, after_pass=self.alerts.cycle, after_weekly=self.alerts.send_weekly_review)
             self._scheduler.start()
+            self._alert_delivery = DeliveryLoop(self.alerts, settings.alerts_delivery_interval_seconds)
+            self._alert_delivery.start()
         self._grpc, self.grpc_port = start_grpc_server(self.writer, settings.host, settings.grpc_port, settings.max_request_bytes,
                                                        tenant_of=tenant_of, tls=tls)
         app = FastAPI(title="spanledger", version="0.1.0")
@@ -99,6 +109,7 @@ class Service:
         app.include_router(jobs_router(self.jobs, caller, JobRunner(self.store.limited(), settings)))
         app.include_router(access_router(directory, caller))
         install_access_errors(app)
+        app.include_router(alerts_router(self.store, settings, caller))
         config = uvicorn.Config(app, host=settings.host, port=settings.http_port, log_level="warning",
                                 access_log=False, lifespan="off", timeout_graceful_shutdown=2,
                                 ssl_certfile=settings.tls_cert_file, ssl_keyfile=settings.tls_key_file)
@@ -167,6 +178,8 @@ class Service:
             self.writer.stop()
         if self._scheduler is not None:
             self._scheduler.stop()
+        if self._alert_delivery is not None:
+            self._alert_delivery.stop()
         if self._repair is not None:
             self._repair.stop()
         if self.directory is not None:

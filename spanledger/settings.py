@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ingest.redaction import DETECTORS, Redaction
@@ -81,6 +81,27 @@ class Settings(BaseSettings):
     redact_keep_attributes: list[str] = Field([], description="Attribute keys stored as sent, never redacted ('prefix.*' names a prefix).")
     redact_drop_attributes: list[str] = Field([], description="Attribute keys whose values are never stored, only their size ('prefix.*' names a prefix), e.g. gen_ai.input.messages.")
     redact_salt: str = Field("", description="Key of the email and phone pseudonyms ([redacted:email 1a2b3c4d]). Empty: a random key kept in data_dir/redaction.key (set one when several processes share a store).")
+    # -- alerts (alerts/): rules file, dashboards link base, outbox retries, channels --
+    alerts_rules_file: Path | None = Field(None, description="YAML file of alert rules and silences (README: Alerts), validated at start; none: no rules are evaluated.")
+    alerts_ui_url: str = Field("http://127.0.0.1:8050", description="Base URL of the dashboards as the people paged reach them: notification links start with it.")
+    alerts_delivery_interval_seconds: float = Field(5.0, gt=0, description="How often the outbox sends the notifications that are due (new ones and retries).")
+    alerts_retry_base_seconds: float = Field(10.0, gt=0, description="First retry delay of a failed delivery; it doubles with each attempt up to alerts_retry_max_seconds.")
+    alerts_retry_max_seconds: float = Field(600.0, gt=0, description="Longest delay between two delivery attempts of one notification.")
+    alerts_give_up_hours: float = Field(24.0, gt=0, description="A notification still undelivered this long after it was created is marked failed and no longer retried.")
+    alerts_weekly_review_channels: list[str] = Field([], description="Channels the weekly top-sessions review is sent to once computed (slack, webhook, email).")
+    alert_pagerduty_routing_key: SecretStr | None = Field(None, description="PagerDuty Events API v2 integration (routing) key; set: the pagerduty channel is on.")
+    alert_pagerduty_url: str = Field("https://events.pagerduty.com/v2/enqueue", description="PagerDuty Events API v2 endpoint.")
+    alert_slack_webhook_url: SecretStr | None = Field(None, description="Slack incoming webhook URL (a secret); set: the slack channel is on.")
+    alert_webhook_url: str = Field("", description="Generic webhook URL receiving each notification as JSON; set: the webhook channel is on.")
+    alert_webhook_secret: SecretStr | None = Field(None, description="Key of the webhook's HMAC-SHA256 signature header (X-Spanledger-Signature).")
+    alert_smtp_host: str = Field("", description="SMTP server for the email channel (on when this and alert_email_to are set).")
+    alert_smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
+    alert_smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS before logging in and sending.")
+    alert_smtp_username: str = Field("", description="SMTP login user (empty: no login).")
+    alert_smtp_password: SecretStr | None = Field(None, description="SMTP login password.")
+    alert_email_from: str = Field("spanledger@localhost", description="From address of alert emails.")
+    alert_email_to: list[str] = Field([], description="Recipients of alert emails.")
+    alert_http_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one delivery attempt (HTTP request or SMTP session).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
     @field_validator("host")

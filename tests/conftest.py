@@ -9,6 +9,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,3 +62,18 @@ def unique() -> str:
 def rows(store, sql: str, params: dict | None = None) -> list[dict]:  # type: ignore[no-untyped-def]
     """Query helper for assertions: a list of dicts."""
     return store.backend.query_arrow(sql, params).to_pylist()
+
+
+@pytest.fixture
+def receivers() -> Iterator[Any]:
+    """Local PagerDuty, Slack, webhook and SMTP receivers on loopback (tests/alert_receivers.py); at the end,
+    nothing may have been rejected as off the services' documented formats."""
+    from tests.alert_fleet import ROUTING_KEY, WEBHOOK_SECRET, Receivers
+    from tests.alert_receivers import SmtpReceiver, pagerduty_receiver, slack_receiver, webhook_receiver
+
+    found = Receivers(pagerduty_receiver(ROUTING_KEY).start(), slack_receiver().start(), webhook_receiver(WEBHOOK_SECRET).start(),
+                      SmtpReceiver().start())
+    yield found
+    for receiver in (found.pagerduty, found.slack, found.webhook, found.smtp):
+        receiver.stop()
+    assert found.pagerduty.rejected == [] and found.slack.rejected == [] and found.webhook.rejected == []

@@ -224,3 +224,10 @@ def browser() -> Iterator[Any]:
     from tests.test_dashboards_browser import browser as launch
 
     yield from launch.__wrapped__()  # type: ignore[attr-defined]
+
+
+def test_alert_rules_states_and_history_are_admin_only(tenants: Tenants) -> None:
+    for path in ("/api/alerts/check", "/api/alerts/states", "/api/alerts/history"):
+        assert tenants.api(path, {}, tenants.keys["viewer-a"]).status_code == 403, path
+        assert tenants.api(path, {}).status_code == 401, path
+    assert tenants.api("/api/alerts/states", {"all": True}, tenants.keys["admin"]).status_code == 200

@@ -115,7 +115,7 @@ def test_every_page_loads_with_data(page: Page, dashboard_fleet: Any) -> None:
     page.screenshot("sessions")
 
     tab = page.open("/alerts")
-    assert "No alert rules yet" in tab.locator("#alerts-empty").inner_text()
+    assert "SPANLEDGER_ALERTS_RULES_FILE" in tab.locator(".notice.warn").first.inner_text()  # this server has no rules file
     page.screenshot("alerts")
 
 
@@ -197,3 +197,31 @@ def test_auto_refresh_shows_new_sessions(page: Page, service: Any, unique: str) 
     compute_jobs(service)
     tab.wait_for_selector("#sessions-table", timeout=20_000)  # the next refresh tick renders them, no reload
     assert {agent.split()[0] for agent in page.column("sessions-table", 3)} == {f"{prefix}support-bot"}
+
+
+def test_alerts_page_shows_state_history_and_overview_count(page: Page, service: Any, unique: str, tmp_path: Path) -> None:
+    import datetime as dt
+
+    import yaml
+
+    from alerts.engine import AlertEngine
+    from alerts.rules import load_rules
+    from tests.alert_fleet import agent_session, send_and_roll_up
+
+    agent = f"alertui-{unique}"
+    now = dt.datetime.now(dt.UTC)
+    send_and_roll_up(service, [agent_session(agent, f"{agent}-{i}", now - dt.timedelta(minutes=30, seconds=-20 * i), 0.9)
+                               for i in range(6)])
+    rules = tmp_path / "rules.yaml"
+    rule = f"ui-cost-{unique}"
+    rules.write_text(yaml.safe_dump({"rules": [{"name": rule, "kind": "threshold", "metric": "cost_p95", "agent": agent,
+                                                "above": 0.5, "window": "1h", "group_by": ["agent"]}]}))
+    AlertEngine(service.store, service.settings, load_rules(rules, ())).evaluate(now)
+    page.open(f"/alerts?agent={agent}")
+    key = f"{rule} tenant=default,agent={agent}"
+    assert page.keys("alert-states-table") == [key]
+    assert page.column("alert-states-table", 1) == ["firing"] and page.column("alert-states-table", 3) == [f"agent={agent}"]
+    assert page.keys("alert-history-table") == [key] and page.column("alert-history-table", 4) == ["ok → firing"]
+    page.screenshot("alerts-firing")
+    page.open(f"/?agent={agent}")
+    assert page.column("overview-table", 11) == ["1"]  # the overview's active-alerts column

@@ -11,6 +11,7 @@ from dash import html
 
 from dashboards import components as ui
 from dashboards import data, figures
+from dashboards.alerts_data import active_alerts
 from dashboards.filters import View
 
 PATH = "/"
@@ -21,7 +22,7 @@ def render(context: Any, view: View) -> Any:
     now = context.clock()
     table, trends = data.overview_figures(context.store, view)
     budgets = data.budgets_today(context.store, view, now)
-    alerts = data.active_alerts(view)
+    alerts = active_alerts(context.store, view)
     if table.is_empty():
         return ui.page("Overview", ui.notice("No sessions started in this range. Widen the time range or clear a filter."))
     finished = int(table.get_column("finished").sum())
@@ -31,7 +32,7 @@ def render(context: Any, view: View) -> Any:
         ui.stat("Success rate", ui.pct(resolved / finished if finished else None), "resolved / finished"),
         ui.stat("Spend", ui.usd(table.get_column("spend_usd").sum()), "in this range"),
         ui.stat("Spend today", ui.usd(budgets.get_column("spend_today_usd").sum() if budgets.height else 0.0), "UTC day"),
-        ui.stat("Active alerts", ui.count(alerts.height), "alerting not configured" if alerts.is_empty() else ""),
+        ui.stat("Active alerts", ui.count(alerts.height), "firing now", "warn" if alerts.height else ""),
         ui.stat("Unpriced calls", ui.count(table.get_column("unpriced_spans").sum()), "model calls without a price",
                 "warn" if table.get_column("unpriced_spans").sum() else ""),
     ], className="stats")

@@ -109,7 +109,7 @@ class Service:
         app.include_router(jobs_router(self.jobs, caller, JobRunner(self.store.limited(), settings)))
         app.include_router(access_router(directory, caller))
         install_access_errors(app)
-        app.include_router(alerts_router(self.store, settings, caller))
+        app.include_router(alerts_router(self.store.limited(), settings, caller))
         config = uvicorn.Config(app, host=settings.host, port=settings.http_port, log_level="warning",
                                 access_log=False, lifespan="off", timeout_graceful_shutdown=2,
                                 ssl_certfile=settings.tls_cert_file, ssl_keyfile=settings.tls_key_file)

@@ -210,6 +210,8 @@ def test_a_viewer_sees_only_its_tenant_in_the_browser(tenants: Tenants, browser:
         assert set(page.column("overview-table", 1)) == {"agent-a"} and "tenant-b" not in tab.inner_text("body")
         page.open(f"/weekly?week={tenants.week}&tenant=tenant-b")
         assert sorted(page.keys("weekly-table")) == tenants.sessions["tenant-a"]
+        page.open("/alerts?tenant=tenant-b")
+        assert "Rules and notifications cover every tenant: admins only." in tab.inner_text("body")
         page.open("/sessions/b-session-0?tenant=tenant-b")
         assert "No spans of session b-session-0 in tenant tenant-a" in tab.inner_text("body")
         ARTIFACTS.mkdir(exist_ok=True)

@@ -6,7 +6,8 @@ SETTINGS clause anywhere
 (a subquery's SETTINGS would lift the time and row limits or the tenant filter). A caller restricted to one
 tenant also gets: SELECT/WITH only, tables by bare name from an allowlist (each filtered to the tenant by
 additional_table_filters), no table functions, no IN over a bare table name and no functions that read
-dictionaries, Join tables or files. The shape is read from ClickHouse's own parser (EXPLAIN AST), not guessed.
+dictionaries, Join tables or files. An admin may use generator table functions and merge(), nothing that reads
+files, URLs or other servers. The shape is read from ClickHouse's own parser (EXPLAIN AST), not guessed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ _SELECT_START = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
 _TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 _IN_FUNCTIONS = {"in", "notin", "globalin", "globalnotin", "nullin", "notnullin", "globalnullin", "globalnotnullin"}
 _READING_FUNCTIONS = ("dict", "joinget", "file", "input", "getsetting", "hascolumnintable")
+# Table functions an admin may use: generators and other tables of this database, nothing that reads files,
+# URLs, object stores, other servers or runs programs.
+_ADMIN_TABLE_FUNCTIONS = {"numbers", "numbers_mt", "zeros", "zeros_mt", "values", "generaterandom", "generate_series", "null", "merge"}
 
 
 class QueryRefused(StoreError):
@@ -51,17 +55,19 @@ def needs_ast_check(text: str, tenant: str | None) -> bool:
 def check_ast(ast_lines: list[str], tenant: str | None) -> None:
     """Refuses by the parsed statement (the lines of EXPLAIN AST) what is described above."""
     nodes = [_node(line) for line in ast_lines if line.strip()]
-    for index, (depth, kind, rest) in enumerate(nodes):
+    for index, (_, kind, rest) in enumerate(nodes):
         if kind == "Set":
             raise QueryRefused("a SETTINGS clause is not allowed (the server sets the limits)")
-        if tenant is None:
-            continue
         name = rest.split(" (", 1)[0].strip()
+        if tenant is None:
+            if kind == "Function" and (name.lower() == "file" or (_parent(nodes, index) == "TableExpression"
+                                                                    and name.lower() not in _ADMIN_TABLE_FUNCTIONS)):
+                raise QueryRefused(f"table function {name}() is not allowed (it reads outside the store)")
+            continue
         if kind == "TableIdentifier" and name not in TENANT_TABLES + SHARED_TABLES:
             raise QueryRefused(f"table {name!r} is not readable here; one of {', '.join(TENANT_TABLES + SHARED_TABLES)}, by bare name")
         if kind == "Function":
-            parent = next((node for node in reversed(nodes[:index]) if node[0] < depth), None)
-            if parent is not None and parent[1] == "TableExpression":
+            if _parent(nodes, index) == "TableExpression":
                 raise QueryRefused(f"table function {name}() is not allowed")
             if name.lower().startswith(_READING_FUNCTIONS):
                 raise QueryRefused(f"function {name}() is not allowed")
@@ -84,6 +90,11 @@ def _node(line: str) -> tuple[int, str, str]:
     """(depth, node kind, the rest) of one EXPLAIN AST line."""
     kind, _, rest = line.strip().partition(" ")
     return len(line) - len(line.lstrip(" ")), kind, rest
+
+
+def _parent(nodes: list[tuple[int, str, str]], index: int) -> str | None:
+    depth = nodes[index][0]
+    return next((kind for node_depth, kind, _ in reversed(nodes[:index]) if node_depth < depth), None)
 
 
 def _second_argument(nodes: list[tuple[int, str, str]], index: int) -> str | None:

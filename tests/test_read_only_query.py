@@ -59,9 +59,14 @@ def test_writes_and_ddl_are_refused_through_the_api_and_the_cli(service, store) 
     assert rows(store, "SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name") == tables
     assert rows(store, "SELECT count() AS n FROM spans")[0]["n"] >= spans  # nothing deleted (other tests may add)
     assert not Path("/tmp/spanledger-outfile-test.csv").exists()
+    # Nor does it read outside the store, even for an admin.
+    for sql in ("SELECT * FROM file('/etc/hostname', 'LineAsString')", "SELECT file('/etc/hostname')",
+                "SELECT * FROM url('http://127.0.0.1:1/', 'LineAsString')", "SELECT * FROM executable('id', 'TSV', 'x String')"):
+        assert _post(service, sql).status_code == 400, sql
     # What the door is for still works, ';' inside a string included.
     assert _post(service, "SELECT 'a;b' AS text").json()["rows"] == [["a;b"]]
     assert _post(service, "SHOW TABLES").status_code == 200 and _post(service, "DESCRIBE TABLE spans").status_code == 200
+    assert _post(service, "SELECT count() FROM numbers(10)").json()["rows"] == [[10]]
 
 
 def test_the_row_limit_holds_and_a_caller_cannot_raise_it(service) -> None:  # type: ignore[no-untyped-def]

@@ -95,7 +95,9 @@ def readable_tenant(asked: str | None) -> str:
 def _local(target: str) -> str:
     """Only a path on this server: a login must not redirect elsewhere."""
     parts = urlsplit(target or "/")
-    if parts.scheme or parts.netloc or not (parts.path or "/").startswith("/") or target.startswith("//"):
+    # Browsers read '\' as '/', so '/\\host' would leave the site; control characters have no business here either.
+    if (parts.scheme or parts.netloc or not (parts.path or "/").startswith("/") or target.startswith("//")
+            or "\\" in target or any(ord(char) < 32 for char in target)):
         return "/"
     return target.rstrip("?") or "/"
 

@@ -170,6 +170,9 @@ def test_users_sign_in_with_passwords_and_roles(tenants: Tenants) -> None:
     with httpx.Client(base_url=tenants.server.ui) as client:
         signed_in = client.post("/login", data={"username": "alice", "password": PASSWORD, "next": "/weekly"}, follow_redirects=False)
         assert signed_in.status_code == 302 and signed_in.headers["location"] == "/weekly"
+        for elsewhere in ("https://evil.example/", "//evil.example/", "/\\evil.example/", "/\tevil"):
+            away = client.post("/login", data={"username": "alice", "password": PASSWORD, "next": elsewhere}, follow_redirects=False)
+            assert away.headers["location"] == "/", elsewhere  # a sign-in never sends the browser to another site
         csv = client.get(f"/export/weekly-review.csv?week={tenants.week}&tenant=tenant-b")
         assert csv.status_code == 200 and {line.split(",")[1] for line in csv.text.splitlines()[1:]} == set(tenants.sessions["tenant-a"])
     stored = tenants.query("SELECT password_hash FROM users FINAL WHERE username = 'alice'", tenants.keys["admin"])

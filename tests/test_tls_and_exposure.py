@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -51,7 +52,8 @@ def test_grpc_http_and_ui_speak_tls(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     server.start(wait_ready=False)
     try:
         assert server.http.startswith("https://") and server.ui.startswith("https://")
-        assert httpx.get(server.http + "/readyz", verify=str(cert)).status_code == 200
+        trusted = ssl.create_default_context(cafile=str(cert))
+        assert httpx.get(server.http + "/readyz", verify=trusted).status_code == 200
         grpc_ok = send_session(exporter(server.grpc_target, None, "grpc", certificate=str(cert)), "tls-agent", "tls-grpc")
         http_ok = send_session(exporter(server.http, None, "http", certificate=str(cert)), "tls-agent", "tls-http")
         assert grpc_ok == http_ok == [SpanExportResult.SUCCESS] * 2
@@ -61,7 +63,7 @@ def test_grpc_http_and_ui_speak_tls(tmp_path: Path, monkeypatch: pytest.MonkeyPa
             httpx.get(server.http.replace("https://", "http://") + "/readyz")
         with pytest.raises(httpx.ConnectError):
             httpx.get(server.ui + "/")
-        assert httpx.get(server.ui + "/", verify=str(cert)).status_code == 200
+        assert httpx.get(server.ui + "/", verify=trusted).status_code == 200
         env = {"PATH": os.environ.get("PATH", ""), "SSL_CERT_FILE": str(cert)}
         expected = ["session_id", "tls-grpc", "tls-grpc", "tls-http", "tls-http"]
         for _ in range(20):  # stored within load_interval_ms of the acknowledgement

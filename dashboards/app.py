@@ -24,8 +24,9 @@ from dashboards import components, data
 from dashboards.components import Endpoints
 from dashboards.exports import register_exports
 from dashboards.filters import parse_query_string, parse_view
-from dashboards.login import install_login, reader_view, visible_tenants
+from dashboards.login import act_as, install_login, principal, reader_view, visible_tenants
 from dashboards.pages import PAGES
+from dashboards.prerender import Prerender, install_prerender, page_key
 from spanledger.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,17 +47,23 @@ class PageContext:
 
 def create_app(store: Any, settings: Settings, endpoints: Endpoints | None = None, directory: Any = None) -> Dash:
     """directory: the spanledger.access.Directory requests are identified by (None: everyone is an admin)."""
+    _drop_babel_polyfill()
     context = PageContext(store, settings, endpoints or Endpoints())
     app = Dash(__name__, use_pages=True, pages_folder="", assets_folder=str(Path(__file__).parent / "assets"),
                suppress_callback_exceptions=True, title="spanledger", update_title=None,  # type: ignore[arg-type]
                routing_callback_inputs={"tick": Input("refresh-timer", "n_intervals")})
+    # Every page draws dropdowns and figures: their code loads with the page rather than on first use, one
+    # round trip and one extra render later (Dash loads dcc's components lazily by default).
+    for chunk in ("dcc/async-dropdown.js", "dcc/async-graph.js"):
+        app.scripts.append_script({"relative_package_path": chunk, "namespace": "dash"})
     # Assets are linked with their mtime in the URL (?m=...): browsers may keep them, without revalidating.
     app.server.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 24 * 3600
     install_login(app.server, directory, settings.session_secret, settings.tls)
     dash.page_registry.clear()
+    prerender = Prerender()
     for module in PAGES:
         dash.register_page(module.__name__, path=module.PATH, path_template=getattr(module, "PATH_TEMPLATE", None),
-                           name=module.NAME, title=f"{module.NAME} · spanledger", layout=_layout(context, module))
+                           name=module.NAME, title=f"{module.NAME} · spanledger", layout=_layout(context, module, prerender))
         if hasattr(module, "register"):
             module.register(app, context)
     app.layout = html.Div([
@@ -67,11 +74,29 @@ def create_app(store: Any, settings: Settings, endpoints: Endpoints | None = Non
     ], className="app")
     _register_url_callbacks(app)
     register_exports(app.server, context)
+    install_prerender(app, prerender, principal, act_as)
     return app
 
 
-def _layout(context: PageContext, module: Any) -> Callable[..., Any]:
+def _drop_babel_polyfill() -> None:
+    """Dash still sends @babel/polyfill (core-js 2, for browsers older than ES2017) ahead of React; evaluating
+    it costs about 70 ms of every first render. All that Dash's own bundles still take from it is the global
+    regeneratorRuntime, which assets/regenerator-runtime.js (MIT, from npm regenerator-runtime 0.14.1) provides."""
+    from dash import _dash_renderer
+
+    for dependency in _dash_renderer._js_dist_dependencies:
+        for key in ("external_url", "relative_package_path"):
+            for mode, paths in dependency[key].items():
+                dependency[key][mode] = [path for path in paths if "babel/polyfill" not in path and "deps/polyfill" not in path]
+
+
+def _layout(context: PageContext, module: Any, prerender: Prerender) -> Callable[..., Any]:
     def layout(tick: int | None = None, **values: Any) -> Any:
+        """The routing callback's render: the one started when the page's URL was requested, if any."""
+        ready = prerender.take(page_key(module.__name__, values, principal()))
+        return ready if ready is not None else render_now(**values)
+
+    def render_now(**values: Any) -> Any:
         started = time.perf_counter()
         try:
             return _render(values)
@@ -98,6 +123,7 @@ def _layout(context: PageContext, module: Any) -> Callable[..., Any]:
         ready: dict[str, Any] = {"data-ready": "1"}  # what tests and the bench wait for
         return html.Div([top, html.Main(body, className="main", **ready)], className=_page_class(module))
 
+    layout.render_now = render_now  # type: ignore[attr-defined]  # what the prerender runs
     return layout
 
 

@@ -153,7 +153,16 @@ def grouped_bars(frame: pl.DataFrame, x: str, y: str, series: str, title: str, y
     for name in sorted(set(frame.get_column(series).to_list())):
         part = frame.filter(pl.col(series) == name)
         data.append({"type": "bar", "name": str(name), "x": values(part, x), "y": values(part, y)})
-    return {"data": data, "layout": layout(title, hovermode="closest", barmode=barmode, yaxis={"tickformat": y_format})}
+    return {"data": data, "layout": layout(title, hovermode="closest", barmode=barmode, yaxis={"tickformat": y_format},
+                                           **category_axis(frame.get_column(x).cast(pl.String).to_list()))}
+
+
+def category_axis(labels: list[str]) -> dict[str, Any]:
+    """Slanted category labels with the margin they need, set here rather than found by Plotly, which
+    measures every label in the browser, several times over, to choose an angle and a margin."""
+    longest = max((len(label) for label in labels), default=0)
+    return {"xaxis": {"tickangle": -35, "automargin": False},
+            "margin": {"l": 56, "r": 16, "t": 36, "b": min(40 + int(longest * 4.2), 180)}}
 
 
 

@@ -76,6 +76,11 @@ def principal() -> Principal:
         return ANONYMOUS
 
 
+def act_as(who: Principal) -> None:
+    """Makes the current (e.g. a background render's) request context act for who."""
+    g.principal = who
+
+
 def reader_view(view: View) -> View:
     """The view with its tenant pinned to what the caller may read: a viewer always sees their own tenant."""
     who = principal()

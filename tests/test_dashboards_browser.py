@@ -119,6 +119,22 @@ def test_every_page_loads_with_data(page: Page, dashboard_fleet: Any) -> None:
     page.screenshot("alerts")
 
 
+def test_a_page_is_rendered_once_at_navigation(page: Page, dashboard_fleet: Any, monkeypatch: Any) -> None:
+    """The render starts when the page's URL is requested (while the browser loads its scripts) and the
+    page's callback takes it: one render per visit, and the right one."""
+    from dashboards.pages import tools
+
+    support = dashboard_fleet.agent("support-bot")
+    renders: list[str] = []
+    original = tools.render
+    monkeypatch.setattr(tools, "render", lambda context, view, **more: renders.append(view.agent) or original(context, view, **more))
+    page.open(f"/tools?agent={support}")
+    assert renders == [support]
+    assert "lookup_order" in page.column("tools-table", 2)
+    page.open("/tools")  # another view: its own render
+    assert renders == [support, None]
+
+
 def test_changing_a_filter_changes_the_figures(page: Page, dashboard_fleet: Any) -> None:
     reviewer = dashboard_fleet.agent("code-reviewer")
     tab = page.open("/")

@@ -173,3 +173,36 @@ def test_waterfall_puts_every_span_after_its_parent(parents: list[int]) -> None:
         if span_id in position and parent in position and depth[span_id] == depth[parent] + 1:
             assert position[parent] < position[span_id]
     assert ordered.height == spans.height
+
+
+def test_a_long_tools_table_shows_the_busiest_rows_and_links_to_all(monkeypatch: Any) -> None:
+    from dash import dcc
+
+    from dashboards.pages import tools
+
+    frame = pl.DataFrame({"agent_name": ["a"] * 50, "agent_version": [f"v{i % 5}" for i in range(50)],
+                          "tool": [f"tool-{i}" for i in range(50)], "calls": list(range(50)), "share": [0.02] * 50,
+                          "error_rate": [0.0] * 50, "ms_p50": [1.0] * 50, "ms_p95": [2.0] * 50, "ms_p99": [3.0] * 50})
+    monkeypatch.setattr(data, "tool_calls", lambda store, view: frame)
+    view = parse_view({"range": "24h"}, NOW)
+
+    def table_rows(page: Any) -> list[str]:
+        table = next(node for node in _walk(page) if getattr(node, "id", None) == "tools-table")
+        return [row.children[1].children for row in table.children[1].children]
+
+    context = type("Context", (), {"store": None})()
+    page = tools.render(context, view)
+    shown = table_rows(page)
+    assert len(shown) == tools.ROWS and shown[0] == "tool-49" and "tool-0" not in shown  # the busiest first
+    link = next(node for node in _walk(page) if isinstance(node, dcc.Link) and getattr(node, "id", None) == "tools-all")
+    assert "rows=all" in link.href and link.children == "show all 50"
+    everything = tools.render(context, parse_view({"range": "24h", "rows": "all"}, NOW))
+    assert len(table_rows(everything)) == 50
+
+
+def _walk(node: Any) -> Any:
+    yield node
+    children = getattr(node, "children", None)
+    for child in children if isinstance(children, list) else [children] if children is not None else []:
+        if hasattr(child, "children") or hasattr(child, "id"):
+            yield from _walk(child)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
+from dash import dcc, html
 
 from dashboards import components as ui
 from dashboards import data, figures
@@ -13,6 +14,7 @@ from dashboards.filters import View
 
 PATH = "/tools"
 NAME = "Tools"
+ROWS = 40  # the busiest tools first; all of them on request (a long table is slow to draw and to read)
 
 
 def render(context: Any, view: View) -> Any:
@@ -30,6 +32,15 @@ def render(context: Any, view: View) -> Any:
             tools, "version_label", "share", "tool", "Share of tool calls per version", ".0%", barmode="stack"))),
         ui.section("Failures and latency", ui.graph("tools-health", figures.tool_scatter(tools, "version_label")),
                    note="size: calls"),
-        ui.section("Per tool", ui.table(tools, columns, "tools-table")),
+        ui.section("Per tool", *_rows(tools, columns, view)),
         subtitle=f"{view.since:%Y-%m-%d %H:%M} – {view.until:%Y-%m-%d %H:%M} UTC · calls count in the bucket their session started in",
     )
+
+
+def _rows(tools: pl.DataFrame, columns: list[ui.Column], view: View) -> list[Any]:
+    if tools.height <= ROWS or view.get("rows") == "all":
+        return [ui.table(tools, columns, "tools-table")]
+    busiest = tools.sort(["calls", "version_label", "tool"], descending=[True, False, False]).head(ROWS)
+    more = dcc.Link(f"show all {tools.height}", href=PATH + view.query({"rows": "all"}), id="tools-all")
+    return [ui.table(busiest, columns, "tools-table"),
+            html.P([f"The {ROWS} busiest of {tools.height} tool rows · ", more], className="note")]

@@ -13,15 +13,14 @@ significance statement for every metric, for the sample sizes at hand:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
-from dashboards.data import session_values
 from dashboards.filters import View
 from jobs.gate import GateMargins, GateResult, decide, stats_from_metrics
-from jobs.metrics import MetricsQuery, agent_metrics
+from jobs.metrics import MetricsQuery, agent_metrics, session_rows
 from jobs.percentiles import rank_of
 from spanledger.settings import Settings
 
@@ -43,8 +42,10 @@ def compare_versions(store: Any, settings: Settings, view: View, baseline: str |
     most finished sessions, the larger being the baseline); None without an agent or with fewer than two versions."""
     if view.agent is None:
         return None
-    metrics = agent_metrics(store, MetricsQuery(agent=view.agent, since=view.since, until=view.until, by="version",
-                                                 tenant=view.tenant, environment=view.environment))
+    query = MetricsQuery(agent=view.agent, since=view.since, until=view.until, by="version", tenant=view.tenant,
+                         environment=view.environment)
+    sessions = session_rows(store, query)  # read once: the figures and the distributions both come from them
+    metrics = agent_metrics(store, query, sessions)
     groups = {group["key"]: group for group in metrics["groups"]}
     versions = sorted(groups, key=lambda key: (-groups[key]["finished"], key))
     if len(versions) < 2:
@@ -54,7 +55,7 @@ def compare_versions(store: Any, settings: Settings, view: View, baseline: str |
     margins = GateMargins(success=settings.gate_success_margin, latency=settings.gate_latency_margin,
                           cost=settings.gate_cost_margin, alpha=settings.gate_alpha, min_sessions=settings.gate_min_sessions)
     gate = decide(stats_from_metrics(groups[cand], cand), stats_from_metrics(groups[base], base), margins)
-    values = session_values(store, replace(view, version=None)).filter(pl.col("finished") == 1)
+    values = sessions.filter(pl.col("finished") == 1)
     rows = metric_rows(groups[base], groups[cand], values.filter(pl.col("agent_version") == base),
                        values.filter(pl.col("agent_version") == cand), settings.gate_alpha)
     return Comparison(view.agent, versions, base, cand, gate, rows)

@@ -150,14 +150,22 @@ def _check_group(group: dict[str, Any], sessions: list[dict[str, Any]], calls: d
         assert abs(tools[name]["latency_ms"]["p95"] - exact) <= ALPHA * exact + 1e-9
 
 
-@pytest.mark.parametrize("by,aligned", [("total", True), ("version", True), ("hour", True), ("day", True),
-                                        ("version", False), ("segment", False), ("environment", True)])
-def test_metrics_cli_matches_brute_force(service, fleet, by: str, aligned: bool) -> None:  # type: ignore[no-untyped-def]
+RANGES = {  # (start, end) after the fleet's base, and the grains the call rollups are read at
+    "aligned": ((dt.timedelta(0), dt.timedelta(hours=3)), "1h"),
+    "no whole hour": ((dt.timedelta(minutes=7, seconds=30), dt.timedelta(hours=1, minutes=53)), "1m"),
+    "hours and edges": ((dt.timedelta(minutes=7, seconds=30), dt.timedelta(hours=2, minutes=53)), "1h+1m"),
+}
+
+
+@pytest.mark.parametrize("by,span", [("total", "aligned"), ("version", "aligned"), ("hour", "aligned"), ("day", "aligned"),
+                                     ("version", "no whole hour"), ("segment", "no whole hour"), ("environment", "aligned"),
+                                     ("version", "hours and edges"), ("hour", "hours and edges")])
+def test_metrics_cli_matches_brute_force(service, fleet, by: str, span: str) -> None:  # type: ignore[no-untyped-def]
     base = fleet["base"]
-    since, until = (base, base + dt.timedelta(hours=3)) if aligned else (base + dt.timedelta(minutes=7, seconds=30),
-                                                                         base + dt.timedelta(hours=1, minutes=53))
+    (start, end), grain = RANGES[span]
+    since, until = base + start, base + end
     result = _metrics(service, fleet["agent"], since, until, by)
-    assert result["call_rollup_grain"] == ("1h" if aligned else "1m")
+    assert result["call_rollup_grain"] == grain
     lo, hi = floor_to(since, 60), floor_to(until, 60)
 
     def key_of(row: dict[str, Any]) -> str:

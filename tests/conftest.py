@@ -17,7 +17,9 @@ from spanledger.service import Service
 from spanledger.settings import load_settings
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "otlp"
+# Real export requests captured from instrumentation libraries, with manifests: a copy of the team's
+# shared/fixtures/otlp, kept in the repository so a clone anywhere runs the same tests.
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "otlp"
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Real captured export requests (shared/fixtures/otlp) replayed into the running service, checked against their manifests.
+"""Real captured export requests (tests/fixtures/otlp, a copy of shared/fixtures/otlp) replayed into the running service, checked against their manifests.
 
 Each capture is sent over its own transport, request by request as captured; only its trace ids are made fresh
 and its timestamps moved to now, so re-runs and other tests never share a trace.

@@ -43,14 +43,19 @@ def fill(store, first_session: int, sessions: int, start: dt.datetime, step_ms: 
                                    "ingested_floor": param(ingested_floor)[:-3], "spans_per_session": spans_per_session})
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def fleet_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The store a bench fills, shared with bench/ui_bench.py."""
     parser.add_argument("--spans", type=int, default=10_000_000)
     parser.add_argument("--spans-per-session", type=int, default=10)
     parser.add_argument("--days", type=float, default=7.0)
     parser.add_argument("--agents", type=int, default=12)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--data-dir", help="Store to fill (default: a temp dir, removed afterwards).")
+    return parser
+
+
+def main() -> int:
+    parser = fleet_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
     parser.add_argument("--reuse", action="store_true", help="The store in --data-dir is already filled: only time the jobs.")
     parser.add_argument("--no-settle", action="store_true", help="Do not merge the spans parts after filling.")
     args = parser.parse_args()

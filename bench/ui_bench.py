@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from jobs_bench import TENANT, fill  # noqa: E402
+from jobs_bench import TENANT, fill, fleet_arguments  # noqa: E402
 
 from dashboards.components import Endpoints  # noqa: E402
 from dashboards.model_rollup import run_model_rollups  # noqa: E402
@@ -101,14 +101,8 @@ def measure(base: str, paths: dict[str, str], repeat: int) -> dict[str, dict[str
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--spans", type=int, default=10_000_000)
-    parser.add_argument("--spans-per-session", type=int, default=10)
-    parser.add_argument("--days", type=float, default=7.0)
-    parser.add_argument("--agents", type=int, default=12)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser = fleet_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
     parser.add_argument("--range", default="24h", help="The time range every page shows (1h, 6h, 24h, 7d, 30d).")
-    parser.add_argument("--data-dir", help="Store to fill (default: a temp dir, removed afterwards).")
     parser.add_argument("--reuse", action="store_true", help="The store in --data-dir is already filled and computed.")
     args = parser.parse_args()
     data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="spanledger-ui-bench-"))

@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import threading
 from typing import Any
 
+from jobs.periodic import PeriodicLoop
 from jobs.rollups import group_hours
 from jobs.time_ranges import param
 
@@ -44,26 +44,13 @@ def run_model_rollups(store: Any, chunk_hours: int = 24) -> int:
     return len(hours)
 
 
-class ModelRollupLoop:
+class ModelRollupLoop(PeriodicLoop):
     """Runs run_model_rollups every interval seconds on its own thread until stopped."""
 
     def __init__(self, store: Any, interval: float, chunk_hours: int = 24) -> None:
+        super().__init__("model-rollups", interval, join_timeout=2)
         self.store = store
-        self.interval = interval
         self.chunk_hours = chunk_hours
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="model-rollups", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)  # daemon thread: a pass still running does not hold up the exit
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                run_model_rollups(self.store, self.chunk_hours)
-            except Exception:  # keep running: the hours stay due and the next run covers them
-                log.exception("model rollup pass failed")
+    def step(self) -> None:
+        run_model_rollups(self.store, self.chunk_hours)  # hours not done stay due for the next run

@@ -8,11 +8,9 @@ knows more. It never touches a span whose own attributes named the value.
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import threading
 from typing import Any
 
-log = logging.getLogger(__name__)
+from jobs.periodic import PeriodicLoop
 
 
 def repair_span_context(store: Any, since: dt.datetime, window: dt.timedelta) -> None:
@@ -21,33 +19,20 @@ def repair_span_context(store: Any, since: dt.datetime, window: dt.timedelta) ->
     store.run("repair_span_context", {"since": _text(since), "gaps_since": _text(now - window)})
 
 
-class ContextRepairLoop:
+class ContextRepairLoop(PeriodicLoop):
     """Runs repair_span_context every interval seconds on its own thread until stopped."""
 
     def __init__(self, store: Any, interval: float, window: dt.timedelta) -> None:
+        super().__init__("context-repair", interval)
         self.store = store
-        self.interval = interval
         self.window = window
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="context-repair", daemon=True)
+        self._since = dt.datetime.now(dt.UTC) - window
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        since = dt.datetime.now(dt.UTC) - self.window
-        while not self._stop.wait(self.interval):
-            started = dt.datetime.now(dt.UTC)
-            try:
-                # Overlap one interval so a context row written during the last run is not missed.
-                repair_span_context(self.store, since, self.window)
-                since = started - dt.timedelta(seconds=self.interval)
-            except Exception as exc:  # keep running; the next run covers the same range
-                log.warning("context repair failed: %s", exc)
+    def step(self) -> None:
+        started = dt.datetime.now(dt.UTC)
+        repair_span_context(self.store, self._since, self.window)  # on failure the next run covers the same range
+        # Overlap one interval so a context row written during this run is not missed.
+        self._since = started - dt.timedelta(seconds=self.interval)
 
 
 def _text(moment: dt.datetime) -> str:

@@ -301,7 +301,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30, help="length of the timed run")
     parser.add_argument("--warmup", type=float, default=5, help="seconds of load before the timed run")
     parser.add_argument("--target-rate", type=float, default=0, help="spans/s over all processes; 0 = as fast as possible")
-    parser.add_argument("--spans-per-request", type=int, default=100)
+    parser.add_argument("--spans-per-request", type=int, default=512,
+                        help="spans per Export call (512: the OTel SDK batch processor's default batch)")
     parser.add_argument("--templates", type=int, default=64, help="distinct request layouts per process (ids are fresh per call)")
     parser.add_argument("--timeout", type=float, default=30, help="Export deadline in seconds")
     parser.add_argument("--keep", action="store_true", help="keep the temp data dir and server log")

@@ -82,8 +82,7 @@ class SpoolLoader:
         size = sum(path.stat().st_size for path in paths)
         pattern = self.spool.batch(tenant, paths)
         try:
-            self.store.insert_protobuf_batch("insert_otlp_spans", pattern, otlp_format.STRUCTURE,
-                                             otlp_format.FORMAT_SETTINGS, self._params(tenant))
+            self.store.load_otlp_batch(pattern, otlp_format.STRUCTURE, otlp_format.FORMAT_SETTINGS, self._params(tenant))
         except Exception:
             self.spool.unbatch(pattern)
             raise
@@ -97,8 +96,7 @@ class SpoolLoader:
     def _store_answers(self, tenant: str) -> bool:
         """Does the store take a load at all? An empty request through the same insert tells."""
         try:
-            self.store.insert_protobuf_batch("insert_otlp_spans", self._probe, otlp_format.STRUCTURE,
-                                             otlp_format.FORMAT_SETTINGS, self._params(tenant))
+            self.store.load_otlp_batch(self._probe, otlp_format.STRUCTURE, otlp_format.FORMAT_SETTINGS, self._params(tenant))
         except Exception as exc:
             log.debug("store probe failed: %s", exc)
             return False

@@ -17,6 +17,8 @@ class StoreError(Exception):
 
 
 class Backend(Protocol):
+    stages_loads: bool  # parse a load into spans_stage, then move it (store/store.py, load_otlp_batch)
+
     def execute(self, sql: str, params: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> None:
         """Runs a statement that returns nothing."""
 

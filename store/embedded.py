@@ -44,6 +44,8 @@ def _settings_clause(settings: dict[str, Any] | None) -> str:
 
 
 class EmbeddedBackend:
+    stages_loads = True  # chDB runs the parsing insert on one thread; the staged move writes on every core
+
     def __init__(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "chdb"

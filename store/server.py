@@ -12,6 +12,8 @@ from store.backend import StoreError
 
 
 class ServerBackend:
+    stages_loads = False  # instances may share a server: each load goes straight into spans_load
+
     def __init__(self, url: str) -> None:
         import clickhouse_connect  # only this backend needs it
 

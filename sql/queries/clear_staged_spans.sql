@@ -1,0 +1,1 @@
+TRUNCATE TABLE spans_stage

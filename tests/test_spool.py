@@ -161,7 +161,7 @@ def recover_and_dead_letter(data_dir: str) -> None:
     stored = [row["span_id"] for row in store.backend.query_arrow(sql).to_pylist()]
     leftovers = _spooled(root / "spool") + [path.name for path in (root / "spool").rglob("*.part")]
 
-    poison = root / "spool2/ready/00000000000000000001-000000.default.7.bin"
+    poison = root / "spool2/ready/99999999999999999998-000000.default.7.bin"
     poison.parent.mkdir(parents=True)
     poison.write_bytes(b"\x0a" + b"\x0f" * 10)  # framed, but wire type 7 does not exist: no protobuf reads it
     second = _writer(store, root / "spool2")
@@ -176,6 +176,9 @@ def recover_and_dead_letter(data_dir: str) -> None:
     print(json.dumps({
         "stored": stored, "leftovers": leftovers,
         "good_stored": sorted(row["span_id"] for row in store.backend.query_arrow(sql).to_pylist()) == sorted(i.hex() for i in good),
+        # Not FINAL: the refused chunk left nothing behind in the load stage to be stored twice.
+        "good_rows": store.backend.query_arrow(sql.replace(" FINAL", "").replace("span_id", "count() AS n", 1)).to_pylist()[0]["n"],
+        "stage_rows": store.backend.query_arrow("SELECT count() AS n FROM spans_stage").to_pylist()[0]["n"],
         "dead_letter": sorted(path.name for path in (root / "dead-letter").iterdir()),
         "reason": reason.read_text() if reason.exists() else "",
         "dead_letter_spans": second.metrics.dead_letter_spans, "spool2_left": _spooled(root / "spool2"),
@@ -196,6 +199,7 @@ def test_a_new_process_stores_every_acknowledged_span_once_and_sets_malformed_fi
     assert sorted(after["stored"]) == acknowledged  # every one, each once (FINAL), the torn .part ignored
     assert after["leftovers"] == []
     assert after["good_stored"] and after["spool2_left"] == []
-    assert after["dead_letter"] == ["00000000000000000001-000000.default.7.bin", "00000000000000000001-000000.default.7.bin.reason.txt"]
+    assert (after["good_rows"], after["stage_rows"]) == (3, 0)
+    assert after["dead_letter"] == ["99999999999999999998-000000.default.7.bin", "99999999999999999998-000000.default.7.bin.reason.txt"]
     assert f"refused this spool file {DEAD_LETTER_AFTER} times" in after["reason"] and "Protobuf" in after["reason"]
     assert after["dead_letter_spans"] == 7

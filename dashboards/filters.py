@@ -20,6 +20,8 @@ DEFAULT_RANGE = "24h"
 REFRESH_CHOICES = {0: "off", 30: "30 s", 60: "1 min", 300: "5 min"}
 DEFAULT_REFRESH = 60
 MINUTE_GRAIN_HOURS = 6
+TREND_BUCKET_HOURS = (1, 3, 6, 12, 24)  # beyond the minute grain, the first that keeps a chart within TREND_POINTS
+TREND_POINTS = 100
 GLOBAL_KEYS = ("range", "from", "to", "tenant", "agent", "version", "env", "refresh")
 
 
@@ -41,9 +43,23 @@ class View:
     def grain(self) -> str:
         return "1m" if self.until - self.since <= dt.timedelta(hours=MINUTE_GRAIN_HOURS) else "1h"
 
+    @property
+    def bucket_seconds(self) -> int:
+        """The time step of the charts over time: the grain, or for long ranges whole hours enough to keep a
+        line within about TREND_POINTS points (a week: 3 h). Buckets start at multiples of the step since the epoch."""
+        if self.grain == "1m":
+            return 60
+        hours = (self.until - self.since) / dt.timedelta(hours=1)
+        return 3600 * next((step for step in TREND_BUCKET_HOURS if hours / step <= TREND_POINTS), TREND_BUCKET_HOURS[-1])
+
+    @property
+    def bucket_label(self) -> str:
+        return "1m" if self.bucket_seconds == 60 else f"{self.bucket_seconds // 3600}h"
+
     def params(self) -> dict[str, Any]:
         """The query parameters every ui_*.sql filter takes."""
         return {"tenant": self.tenant, "since": param(self.since), "until": param(self.until), "grain": self.grain,
+                "bucket_seconds": self.bucket_seconds,
                 "any_agent": int(self.agent is None), "agent": self.agent or "",
                 "any_version": int(self.version is None), "version": self.version or "",
                 "any_environment": int(self.environment is None), "environment": self.environment or ""}

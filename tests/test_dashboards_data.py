@@ -41,6 +41,12 @@ def test_view_round_trips_through_the_url() -> None:
     assert parse_view({"range": "bogus", "refresh": "x", "from": "yesterday"}, NOW) == parse_view({}, NOW)
 
 
+def test_charts_over_time_keep_to_about_a_hundred_buckets() -> None:
+    steps = {name: (parse_view({"range": name}, NOW).bucket_seconds, parse_view({"range": name}, NOW).bucket_label)
+             for name in ("1h", "6h", "24h", "7d", "30d")}
+    assert steps == {"1h": (60, "1m"), "6h": (60, "1m"), "24h": (3600, "1h"), "7d": (10800, "3h"), "30d": (43200, "12h")}
+
+
 def _decoded(query: str) -> list[str]:
     from urllib.parse import unquote_plus
 
@@ -72,10 +78,28 @@ def test_overview_figures_are_the_metrics_figures(store: Any, dashboard_fleet: A
         assert (row["sessions"], row["success_rate"], row["session_ms_p95"], row["cost_p95"], row["cost_p99"]) == \
                (group["sessions"], group["success_rate"], group["session_latency_ms"]["p95"],
                 group["cost_per_session_usd"]["p95"], group["cost_per_session_usd"]["p99"])
-    hourly = agent_metrics(store, MetricsQuery(agent=view.agent or "", since=view.since, until=view.until, by="hour"))
-    by_hour = {group["key"]: group for group in hourly["groups"]}
-    assert trends.height == len(by_hour) > 10
+    # A week's trends are 3-hour buckets (View.bucket_seconds): against brute force over the sessions' own values.
+    assert view.bucket_seconds == 3 * 3600
+    sessions = data.session_values(store, view).with_columns(pl.col("first_start").dt.truncate("3h").alias("bucket"))
+    expected = {}
+    for (bucket,), group in sessions.group_by(["bucket"]):
+        done = group.filter(pl.col("finished") == 1)
+        expected[bucket] = (group.height, (done.filter(pl.col("outcome") == "resolved").height / done.height) if done.height else None,
+                            nearest_rank((done.get_column("duration_ns") / 1e6).to_list(), 95), group.get_column("cost_usd").sum())
+    assert trends.height == len(expected) > 10
     for row in trends.iter_rows(named=True):
+        sessions_in, success, p95, spend = expected[row["bucket"]]
+        assert (row["sessions"], row["success_rate"], row["session_ms_p95"]) == (sessions_in, success, p95)
+        assert math.isclose(row["spend_usd"], spend, rel_tol=1e-9)
+    # Up to 100 hours the buckets are hours, as `spanledger metrics --by hour` has them.
+    hours = parse_view({"from": (view.until - dt.timedelta(hours=99)).strftime("%Y-%m-%dT%H:%M"), "to": view.until.strftime("%Y-%m-%dT%H:%M"),
+                        "agent": view.agent or ""}, dt.datetime.now(dt.UTC))
+    assert hours.bucket_seconds == 3600
+    _, hourly_trends = data.overview_figures(store, hours)
+    hourly = agent_metrics(store, MetricsQuery(agent=hours.agent or "", since=hours.since, until=hours.until, by="hour"))
+    by_hour = {group["key"]: group for group in hourly["groups"]}
+    assert hourly_trends.height == len(by_hour) > 0
+    for row in hourly_trends.iter_rows(named=True):
         group = by_hour[row["bucket"].strftime("%Y-%m-%dT%H:%M:%SZ")]
         assert (row["sessions"], row["success_rate"], row["session_ms_p95"]) == \
                (group["sessions"], group["success_rate"], group["session_latency_ms"]["p95"])

@@ -25,7 +25,9 @@ def render(context: Any, view: View) -> Any:
         buckets = data.agent_buckets(context.store, view)
         series = pl.col("agent_name") if by == "agent" else pl.concat_str("agent_name", pl.lit(" "), "agent_version")
         spend = buckets.select("bucket", series.alias("series"), pl.col("spend_usd").alias("cost_usd"))
-    spend = spend.group_by("bucket", "series").agg(pl.col("cost_usd").sum()) if spend.height else spend
+    if spend.height:  # rollup buckets summed into the view's chart buckets
+        spend = (spend.with_columns(pl.col("bucket").dt.truncate(f"{view.bucket_seconds}s"))
+                 .group_by("bucket", "series").agg(pl.col("cost_usd").sum()))
     histogram, marks = data.cost_distribution(context.store, view)
     models = data.model_costs(data.model_buckets(context.store, view))
     unpriced = models.filter(pl.col("unpriced_calls") > 0) if models.height else models
@@ -46,7 +48,7 @@ def render(context: Any, view: View) -> Any:
         callout,
         html.Div([ui.select("by", "Spend by", list(_BY), by, clearable=False)], className="filters inline"),
         ui.section("Spend over time", ui.graph("cost-spend", figures.stacked_bars(spend, "bucket", "cost_usd", "series",
-                                                                                 f"Spend by {by} (USD per {view.grain} bucket)", "$.2f"))),
+                                                                                 f"Spend by {by} (USD per {view.bucket_label} bucket)", "$.2f"))),
         ui.section("Cost per session", ui.graph("cost-distribution", figures.cost_histogram(histogram, marks)),
                    html.P(f"p50 {ui.usd(marks['p50'])} · p95 {ui.usd(marks['p95'])} · p99 {ui.usd(marks['p99'])}",
                           id="cost-marks", className="marks")),

@@ -61,7 +61,7 @@ def render(context: Any, view: View) -> Any:
         ui.section("Trends", ui.graph("overview-trends", figures.small_multiples(trends, "bucket", "agent_name", [
             ("sessions", "Sessions started", ""), ("success_rate", "Success rate (resolved / finished)", ".1%"),
             ("session_s_p95", "Session latency p95 (s)", ""), ("spend_usd", "Spend (USD)", "$.2f")])),
-                   note=f"per agent, {view.grain} buckets of session start"),
+                   note=f"per agent, {view.bucket_label} buckets of session start"),
         subtitle=f"{view.since:%Y-%m-%d %H:%M} – {view.until:%Y-%m-%d %H:%M} UTC · {view.tenant}",
     )
 

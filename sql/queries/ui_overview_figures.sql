@@ -1,6 +1,6 @@
 -- The overview's session figures of {tenant}'s sessions that started in [{since}, {until}), optionally of one
 -- agent / version / environment, in two groupings: per (agent, version) (level 'version') and per (agent,
--- {grain} bucket of the session start) (level 'bucket'). The same definitions as jobs/rollup_math.py
+-- {bucket_seconds} bucket of the session start, aligned to the epoch) (level 'bucket'). The same definitions as jobs/rollup_math.py
 -- (tests/test_dashboards_data.py holds them to `spanledger metrics`): rates over finished sessions, exact
 -- nearest-rank percentiles (rank ceil(p * n / 100)) of the finished sessions' latency (ns) and cost, spend of all.
 -- quantileExactHigh(level) selects (no sort) the value at 0-based index floor(level * n); at level p - 1e-12 that
@@ -29,8 +29,7 @@ FROM
     FROM
     (
         SELECT agent_name, agent_version, duration_ns, finished, outcome, cost_usd, unpriced_spans,
-               if({grain:String} = '1m', toStartOfMinute(toDateTime(first_start, 'UTC')),
-                  toStartOfHour(toDateTime(first_start, 'UTC'))) AS start_bucket
+               toStartOfInterval(toDateTime(first_start, 'UTC'), toIntervalSecond({bucket_seconds:UInt32})) AS start_bucket
         FROM sessions FINAL
         WHERE tenant = {tenant:String}
           AND first_start >= {since:DateTime64(9)} AND first_start < {until:DateTime64(9)}

@@ -287,18 +287,24 @@ def test_late_spans_move_the_session_and_retire_its_stand_in_key(service, store)
 
 
 def test_budgets_reach_the_rollups_and_metrics(service, store, fleet, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from jobs.runner import JobRunner
 
     since, until = fleet["base"], fleet["base"] + dt.timedelta(hours=3)
     chosen = [r for r in fleet["expected"].values() if since <= bucket_of(r["first_start_ns"], 60) < until]
     cost_p95 = session_group_figures(chosen)["cost_p95"]
     path = tmp_path / "budgets.toml"
     path.write_text(f'[agents."{fleet["agent"]}"]\ncost_per_session_p95_usd = {cost_p95 / 2}\ndaily_spend_usd = 1000\n')
-    JobRunner(store, service.settings.model_copy(update={"budgets_file": path})).rollups_range(since, until)
-    budgets = rows(store, "SELECT DISTINCT budget_cost_p95_usd, budget_daily_spend_usd FROM rollup_agents_live "
-                          "WHERE agent_name = {a:String} AND bucket < {u:DateTime}", {"a": fleet["agent"], "u": until.strftime("%Y-%m-%d %H:%M:%S")})
+    # The service's own runner, whose scheduled passes would otherwise recompute these hours without the
+    # budgets file between this pass and the reads below.
+    runner, settings = service.jobs, service.jobs.settings
+    runner.settings = settings.model_copy(update={"budgets_file": path})
+    try:
+        runner.rollups_range(since, until)
+        budgets = rows(store, "SELECT DISTINCT budget_cost_p95_usd, budget_daily_spend_usd FROM rollup_agents_live "
+                              "WHERE agent_name = {a:String} AND bucket < {u:DateTime}", {"a": fleet["agent"], "u": until.strftime("%Y-%m-%d %H:%M:%S")})
+        group = _metrics(service, fleet["agent"], since, until, "total")["groups"][0]
+    finally:
+        runner.settings = settings
     assert budgets == [{"budget_cost_p95_usd": cost_p95 / 2, "budget_daily_spend_usd": 1000.0}]
-    group = _metrics(service, fleet["agent"], since, until, "total")["groups"][0]
     assert group["budget"]["cost_p95_status"] == "over" and group["budget"]["daily_spend_status"] == "ok"
     assert close(group["budget"]["max_daily_spend_usd"], max(
         sum(r["cost_usd"] for r in chosen if floor_to(bucket_of(r["first_start_ns"], 1), 86400) == day)

@@ -14,3 +14,5 @@ SELECT
     cache_read_tokens, cache_write_tokens, reasoning_tokens, budget_cost_p95_usd, budget_daily_spend_usd,
     computed_at
 FROM {source}
+-- A pass's rows are unique by key: sorting them for duplicates at insert (optimize_on_insert) would find none.
+SETTINGS optimize_on_insert = 0

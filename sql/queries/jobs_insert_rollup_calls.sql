@@ -67,4 +67,5 @@ FROM
         (tenant, agent_name, agent_version, environment, segment, hour, kind))
 )
 WHERE kind = 'tool' OR all_tools = 1  -- model calls have no per-name rows
-SETTINGS do_not_merge_across_partitions_select_final = 1
+-- A pass's rows are unique by key: sorting them for duplicates at insert (optimize_on_insert) would find none.
+SETTINGS do_not_merge_across_partitions_select_final = 1, optimize_on_insert = 0

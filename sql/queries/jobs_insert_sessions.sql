@@ -10,3 +10,5 @@ SELECT
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd,
     unpriced_spans, agent_usage_counted, finished, outcome, prev_first_start, computed_at, is_deleted
 FROM {source}
+-- A pass's rows are unique by key: sorting them for duplicates at insert (optimize_on_insert) would find none.
+SETTINGS optimize_on_insert = 0

@@ -116,6 +116,15 @@ class Column:
     fmt: Callable[[Any], str] = str
     link: Callable[[dict[str, Any]], str] | None = None  # href of the cell, from the row
     numeric: bool = False
+    cell: Callable[[dict[str, Any]], Any] | None = None  # the cell's content from the row, instead of fmt(value)
+
+
+def bar(share: float | None, over: bool = False) -> Any:
+    """A horizontal bar filled to share (0..1) of its width: a chart in a table cell, without a Plotly figure."""
+    if share is None:
+        return html.Span("—", className="muted")
+    return html.Div(html.Div(className="fill over" if over else "fill", style={"width": f"{min(max(share, 0.0), 1.0) * 100:.1f}%"}),
+                    className="value-bar")
 
 
 def table(frame: pl.DataFrame, columns: Sequence[Column], table_id: str, sort_href: Callable[[str], str] | None = None,
@@ -132,7 +141,7 @@ def table(frame: pl.DataFrame, columns: Sequence[Column], table_id: str, sort_hr
         cells = []
         for column in columns:
             text = column.fmt(row.get(column.key))
-            content: Any = dcc.Link(text, href=column.link(row)) if column.link else text
+            content: Any = column.cell(row) if column.cell else dcc.Link(text, href=column.link(row)) if column.link else text
             cells.append(html.Td(content, className="num" if column.numeric else ""))
         key: dict[str, Any] = {"data-key": str(row[row_key])} if row_key else {}
         body.append(html.Tr(cells, **key))

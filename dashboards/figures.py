@@ -133,20 +133,6 @@ def cost_histogram(histogram: pl.DataFrame, marks: dict[str, float | None]) -> F
                                                   "tickvals": ticks, "ticktext": [f"${10 ** tick:g}" for tick in ticks]})}
 
 
-def horizontal_bars(frame: pl.DataFrame, label: str, value: str, title: str, x_prefix: str = "", highlight: str | None = None) -> Figure:
-    """One bar per row (cost per model call by model); rows where highlight is true are drawn in amber."""
-    if frame.is_empty():
-        return empty_figure("no calls in this range")
-    ordered = frame.sort(value)
-    colours: Any = (["#d97706" if flag else "#2563eb" for flag in ordered.get_column(highlight).to_list()]
-                    if highlight else "#2563eb")
-    data = [{"type": "bar", "orientation": "h", "x": ordered.get_column(value).to_list(), "y": ordered.get_column(label).to_list(),
-             "marker": {"color": colours}, "name": value}]
-    return {"data": data, "layout": layout(title, hovermode="y unified", height=max(HEIGHT, 24 * ordered.height + 80),
-                                           margin={"l": 16, "r": 16, "t": 36, "b": 40},
-                                           yaxis={"automargin": True}, xaxis={"tickprefix": x_prefix})}
-
-
 def grouped_bars(frame: pl.DataFrame, x: str, y: str, series: str, title: str, y_format: str = "", barmode: str = "group") -> Figure:
     """Bars per x, one colour per series (tool metrics per version)."""
     if frame.is_empty():

@@ -35,12 +35,15 @@ def render(context: Any, view: View) -> Any:
                           ", ".join(f"{row['model']} ({row['unpriced_calls']:,} calls)" for row in unpriced.iter_rows(named=True)),
                           ". Their calls count as $0 here: add them to a price file (SPANLEDGER_PRICE_FILE)."], "warn")
                if unpriced.height else None)
-    per_call = (models.with_columns((pl.col("unpriced_calls") > 0).alias("unpriced"),
-                                    pl.when(pl.col("unpriced_calls") > 0).then(pl.col("model") + " (unpriced)")
-                                    .otherwise(pl.col("model")).alias("label"))
-                if models.height else models)
+    # Mean cost per call by model as bars in the table's rows (a Plotly figure would cost the page about 60 ms
+    # to draw); models with unpriced calls are red, or say so when none of their calls has a price.
+    models = models.sort("cost_per_call_usd", descending=True, nulls_last=True) if models.height else models
+    most = float(models.get_column("cost_per_call_usd").max() or 0.0) if models.height else 0.0  # type: ignore[arg-type]
     columns = [ui.Column("model", "Model"), ui.Column("calls", "Calls", ui.count, numeric=True),
                ui.Column("cost_usd", "Cost", ui.usd, numeric=True), ui.Column("cost_per_call_usd", "Cost / call", ui.usd, numeric=True),
+               ui.Column("cost_per_call_usd", "", cell=lambda row: html.Span("unpriced: counted as $0", className="unpriced")
+                         if row["unpriced_calls"] and not row["cost_per_call_usd"]
+                         else ui.bar((row["cost_per_call_usd"] or 0.0) / most if most else None, over=row["unpriced_calls"] > 0)),
                ui.Column("tokens_per_call", "Tokens / call", ui.count, numeric=True),
                ui.Column("unpriced_calls", "Unpriced calls", ui.count, numeric=True)]
     return ui.page(
@@ -52,8 +55,7 @@ def render(context: Any, view: View) -> Any:
         ui.section("Cost per session", ui.graph("cost-distribution", figures.cost_histogram(histogram, marks)),
                    html.P(f"p50 {ui.usd(marks['p50'])} · p95 {ui.usd(marks['p95'])} · p99 {ui.usd(marks['p99'])}",
                           id="cost-marks", className="marks")),
-        ui.section("Cost per model call", ui.graph("cost-per-call", figures.horizontal_bars(
-            per_call, "label", "cost_per_call_usd", "Mean cost per call by model", "$", "unpriced")),
-            ui.table(models, columns, "cost-models-table", row_key="model") if models.height else None),
+        ui.section("Cost per model call", ui.table(models, columns, "cost-models-table", row_key="model") if models.height
+                   else ui.notice("No model calls in this range."), note="mean cost per call by model; red: the model has unpriced calls"),
         subtitle=f"{view.since:%Y-%m-%d %H:%M} – {view.until:%Y-%m-%d %H:%M} UTC · sessions count in the bucket they started in",
     )

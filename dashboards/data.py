@@ -93,7 +93,7 @@ def cost_distribution(store: Any, view: View) -> tuple[pl.DataFrame, dict[str, f
     free = summary["free"]
     schema = {"bin_start": pl.Float64, "bin_end": pl.Float64, "sessions": pl.UInt32}
     free_bin = pl.DataFrame({"bin_start": [0.0], "bin_end": [0.0], "sessions": [free]}, schema=schema)
-    if summary["low"] is None or free == summary["sessions"]:
+    if free == summary["sessions"]:  # every session cost nothing (and low, high are 0)
         return free_bin, marks
     low, high = float(summary["low"]), max(float(summary["high"]), float(summary["low"]) * 1.0001)
     counts = store.frame("ui_session_cost_bins", {**view.params(), "low": low, "high": high, "bins": COST_BINS})

@@ -72,7 +72,7 @@ class Ticket:
 
 
 class BatchWriter:
-    def __init__(self, store: Any, spool_dir: Path, *, batch_max_bytes: int, batch_max_delay_ms: int, load_max_bytes: int | None = None,
+    def __init__(self, store: Any, spool_dir: Path, *, batch_max_bytes: int, batch_max_delay_ms: int, load_max_bytes: int,
                  queue_max_bytes: int, fsync: bool, load_interval_ms: int = 1000, max_attribute_bytes: int = 1 << 20,
                  max_attributes_per_span: int = 2048, max_spans_per_request: int = 100_000,
                  redaction: Redaction | None = None, metrics: IngestMetrics | None = None, clock: Callable[[], int] = time.time_ns) -> None:
@@ -85,7 +85,7 @@ class BatchWriter:
         self.max_spans_per_request = max_spans_per_request  # checked by the transports before a request is accepted
         self.metrics = metrics or IngestMetrics()
         self.metrics.queue_max_bytes = queue_max_bytes
-        self.loader = SpoolLoader(store, self.spool, self.metrics, load_max_bytes=load_max_bytes or 4 * batch_max_bytes,
+        self.loader = SpoolLoader(store, self.spool, self.metrics, load_max_bytes=load_max_bytes,
                                   max_attribute_bytes=max_attribute_bytes, max_attributes_per_span=max_attributes_per_span,
                                   redaction=redaction or Redaction(),
                                   on_removed=self._removed, clock=clock)

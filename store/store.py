@@ -53,14 +53,17 @@ class Store:
 
         A server runs the query straight into spans_load. chDB runs a query of this shape on one thread, so the
         embedded store parses into spans_stage (Memory) and moves the rows on in a second statement whose
-        MergeTree write uses every core: 300 k spans load in 9 µs of wall time per span instead of 13."""
-        sql = sql_files.query("insert_otlp_spans")
+        MergeTree write uses every core: 128 k spans load in 9.6 µs of wall time per span instead of 16."""
+        def parse_into(table: str) -> None:
+            sql = sql_files.query("insert_otlp_spans").replace("{into}", table)
+            self.backend.insert_file(sql, path, "Protobuf", structure, params, dict(format_settings))
+
         if not self.backend.stages_loads:
-            self.backend.insert_file(sql.replace("{into}", "spans_load"), path, "Protobuf", structure, params, dict(format_settings))
+            parse_into("spans_load")
             return
         with self._stage_lock:
             try:
-                self.backend.insert_file(sql.replace("{into}", "spans_stage"), path, "Protobuf", structure, params, dict(format_settings))
+                parse_into("spans_stage")
                 self.backend.execute(sql_files.query("move_staged_spans"))
             finally:
                 self.backend.execute(sql_files.query("clear_staged_spans"))

@@ -95,7 +95,7 @@ def test_redactions_are_counted_in_metrics(service, store, unique) -> None:  # t
 
 
 def _writer(service, tmp_path, redaction: Redaction) -> BatchWriter:  # type: ignore[no-untyped-def]
-    return BatchWriter(service.store, tmp_path / "spool", batch_max_bytes=1 << 20, batch_max_delay_ms=5,
+    return BatchWriter(service.store, tmp_path / "spool", batch_max_bytes=1 << 20, load_max_bytes=4 << 20, batch_max_delay_ms=5,
                        queue_max_bytes=1 << 24, fsync=False, redaction=redaction)
 
 

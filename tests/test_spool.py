@@ -42,7 +42,7 @@ class RecordingStore:
 
 
 def _writer(store: Any, spool: Path, **overrides: Any) -> BatchWriter:
-    settings = {"batch_max_bytes": 1 << 20, "batch_max_delay_ms": 5, "queue_max_bytes": 64 << 20, "fsync": True,
+    settings = {"batch_max_bytes": 1 << 20, "load_max_bytes": 4 << 20, "batch_max_delay_ms": 5, "queue_max_bytes": 64 << 20, "fsync": True,
                 "load_interval_ms": 60_000} | overrides  # loads only when a test asks
     return BatchWriter(store, spool, **settings)
 

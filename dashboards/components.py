@@ -17,6 +17,7 @@ from urllib.parse import quote
 import polars as pl
 from dash import dcc, html
 
+from dashboards.data_table import Cell, DataTable
 from dashboards.filters import RANGES, REFRESH_CHOICES, View
 
 NAV = (("/", "Overview"), ("/versions", "Versions"), ("/cost", "Cost"), ("/weekly", "Weekly review"),
@@ -116,36 +117,42 @@ class Column:
     fmt: Callable[[Any], str] = str
     link: Callable[[dict[str, Any]], str] | None = None  # href of the cell, from the row
     numeric: bool = False
-    cell: Callable[[dict[str, Any]], Any] | None = None  # the cell's content from the row, instead of fmt(value)
+    cell: Callable[[dict[str, Any]], Cell] | None = None  # the cell's content from the row, instead of fmt(value)
 
 
-def bar(share: float | None, over: bool = False) -> Any:
-    """A horizontal bar filled to share (0..1) of its width: a chart in a table cell, without a Plotly figure."""
+def bar(share: float | None, over: bool = False) -> Cell:
+    """A table cell's horizontal bar filled to share (0..1) of its width: a chart in a table, without a Plotly figure."""
     if share is None:
-        return html.Span("—", className="muted")
-    return html.Div(html.Div(className="fill over" if over else "fill", style={"width": f"{min(max(share, 0.0), 1.0) * 100:.1f}%"}),
-                    className="value-bar")
+        return {"text": "—", "className": "muted"}
+    return {"bar": min(max(share, 0.0), 1.0), "over": over}
+
+
+def styled(text: str, class_name: str) -> Cell:
+    """A table cell's text with a class (a warning colour, a muted dash)."""
+    return {"text": text, "className": class_name}
 
 
 def table(frame: pl.DataFrame, columns: Sequence[Column], table_id: str, sort_href: Callable[[str], str] | None = None,
-          sortable: Sequence[str] = (), row_key: str | None = None) -> html.Table:
-    """A plain HTML table; sortable columns' headers link to sort_href(key)."""
-    head = []
+          sortable: Sequence[str] = (), row_key: str | None = None) -> DataTable:
+    """A table of frame's rows (one component: dashboards/data_table.py); sortable columns' headers link to
+    sort_href(key)."""
+    head: list[dict[str, Any]] = []
     for column in columns:
-        label: Any = column.label
+        label: Cell = column.label
         if sort_href is not None and column.key in sortable:
-            label = dcc.Link(column.label, href=sort_href(column.key), className="sort-link")
-        head.append(html.Th(label, className="num" if column.numeric else ""))
-    body = []
+            label = {"text": column.label, "href": sort_href(column.key), "className": "sort-link"}
+        head.append({"label": label, "numeric": column.numeric})
+    rows = []
     for row in frame.iter_rows(named=True):
-        cells = []
+        cells: list[Cell] = []
         for column in columns:
+            if column.cell:
+                cells.append(column.cell(row))
+                continue
             text = column.fmt(row.get(column.key))
-            content: Any = column.cell(row) if column.cell else dcc.Link(text, href=column.link(row)) if column.link else text
-            cells.append(html.Td(content, className="num" if column.numeric else ""))
-        key: dict[str, Any] = {"data-key": str(row[row_key])} if row_key else {}
-        body.append(html.Tr(cells, **key))
-    return html.Table([html.Thead(html.Tr(head)), html.Tbody(body)], id=table_id, className="data-table")
+            cells.append({"text": text, "href": column.link(row)} if column.link else text)
+        rows.append({"key": str(row[row_key]), "cells": cells} if row_key else {"cells": cells})
+    return DataTable(id=table_id, className="data-table", head=head, rows=rows)
 
 
 def empty_state(tenant_has_spans: bool, endpoints: Endpoints, jobs_interval: float) -> html.Div:

@@ -124,8 +124,9 @@ def cost_histogram(histogram: pl.DataFrame, marks: dict[str, float | None]) -> F
             position = math.log10(value)
             shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": position, "x1": position, "y0": 0, "y1": 1,
                            "line": {"color": colour, "dash": "dash", "width": 2}})
+            # p99 is labelled right of its line, the others left of theirs: p95 and p99 are often close.
             notes.append({"xref": "x", "yref": "paper", "x": position, "y": 1, "yanchor": "bottom", "showarrow": False,
-                          "text": f"{name} ${value:.3g}", "font": {"color": colour}})
+                          "xanchor": "left" if name == "p99" else "right", "text": f"{name} ${value:.3g}", "font": {"color": colour}})
     ticks = list(range(math.floor(min(x)), math.ceil(max(ends)) + 1))
     return {"data": data, "layout": layout("Cost per finished session", hovermode="closest", shapes=shapes, annotations=notes,
                                            yaxis={"title": {"text": "sessions"}},

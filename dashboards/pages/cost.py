@@ -41,7 +41,7 @@ def render(context: Any, view: View) -> Any:
     most = float(models.get_column("cost_per_call_usd").max() or 0.0) if models.height else 0.0  # type: ignore[arg-type]
     columns = [ui.Column("model", "Model"), ui.Column("calls", "Calls", ui.count, numeric=True),
                ui.Column("cost_usd", "Cost", ui.usd, numeric=True), ui.Column("cost_per_call_usd", "Cost / call", ui.usd, numeric=True),
-               ui.Column("cost_per_call_usd", "", cell=lambda row: html.Span("unpriced: counted as $0", className="unpriced")
+               ui.Column("cost_per_call_usd", "", cell=lambda row: ui.styled("unpriced: counted as $0", "unpriced")
                          if row["unpriced_calls"] and not row["cost_per_call_usd"]
                          else ui.bar((row["cost_per_call_usd"] or 0.0) / most if most else None, over=row["unpriced_calls"] > 0)),
                ui.Column("tokens_per_call", "Tokens / call", ui.count, numeric=True),

@@ -70,16 +70,14 @@ def _budgets(budgets: pl.DataFrame) -> Any:
     """Each agent's spend today as a bar against its daily budget (a bare figure where none is set)."""
     if budgets.is_empty():
         return ui.notice("No spend today yet.")
-    rows = []
-    for row in budgets.iter_rows(named=True):
-        spend, limit = row["spend_today_usd"], row["daily_budget_usd"]
-        share = spend / limit if limit else None
-        bar = (html.Div(html.Div(className="fill over" if share > 1 else "fill", style={"width": f"{min(share, 1) * 100:.1f}%"}),
-                        className="budget-bar") if share is not None else html.Span("no budget set", className="muted"))
-        key: dict[str, Any] = {"data-key": row["agent_name"]}
-        rows.append(html.Tr([html.Td(row["agent_name"]), html.Td(ui.usd(spend), className="num"),
-                             html.Td(ui.usd(limit), className="num"), html.Td(bar),
-                             html.Td(ui.pct(share), className="num over" if share is not None and share > 1 else "num")], **key))
-    head = html.Thead(html.Tr([html.Th("Agent"), html.Th("Spend today", className="num"), html.Th("Daily budget", className="num"),
-                               html.Th("", className="bar-column"), html.Th("Used", className="num")]))
-    return html.Table([head, html.Tbody(rows)], id="budgets-table", className="data-table")
+    rows = budgets.with_columns(share=pl.when(pl.col("daily_budget_usd") > 0).then(pl.col("spend_today_usd") / pl.col("daily_budget_usd")))
+    columns = [
+        ui.Column("agent_name", "Agent"),
+        ui.Column("spend_today_usd", "Spend today", ui.usd, numeric=True),
+        ui.Column("daily_budget_usd", "Daily budget", ui.usd, numeric=True),
+        ui.Column("share", "", cell=lambda row: ui.bar(row["share"], over=row["share"] > 1) if row["share"] is not None
+                  else ui.styled("no budget set", "muted")),
+        ui.Column("share", "Used", numeric=True, cell=lambda row: ui.styled(ui.pct(row["share"]), "over")
+                  if row["share"] is not None and row["share"] > 1 else ui.pct(row["share"])),
+    ]
+    return ui.table(rows, columns, "budgets-table", row_key="agent_name")

@@ -100,6 +100,17 @@ def measure(base: str, paths: dict[str, str], repeat: int) -> dict[str, dict[str
     return {name: {kind: round(statistics.median(values)) for kind, values in kinds.items()} for name, kinds in results.items()}
 
 
+def machine_ms() -> int:
+    """The best of 3 timings of a fixed pure-Python loop: how fast this (shared) machine is right now, so runs
+    taken at different times can be compared (about 250 ms when the dev machine is quiet)."""
+    timings = []
+    for _ in range(3):
+        began = time.perf_counter()
+        sum(range(20_000_000))
+        timings.append(time.perf_counter() - began)
+    return round(min(timings) * 1000)
+
+
 def main() -> int:
     parser = fleet_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
     parser.add_argument("--range", default="24h", help="The time range every page shows (1h, 6h, 24h, 7d, 30d).")
@@ -125,7 +136,9 @@ def main() -> int:
         ui = UiServer(store, settings, Endpoints())
         ui.start()
         try:
+            result["machine_ms_before"] = machine_ms()
             result["pages"] = measure(f"http://127.0.0.1:{ui.port}", paths, args.repeat)
+            result["machine_ms_after"] = machine_ms()
         finally:
             ui.stop()
     finally:
@@ -135,6 +148,7 @@ def main() -> int:
     print(f"{'page':<18} {'cold ms':>8} {'warm ms':>8} {'hot ms':>8} {'server ms':>10}")
     for name, figures in result["pages"].items():
         print(f"{name:<18} {figures['cold_ms']:>8} {figures['warm_ms']:>8} {figures['hot_ms']:>8} {figures['server_ms']:>10}")
+    print(f"machine: {result['machine_ms_before']} ms before, {result['machine_ms_after']} ms after (a fixed loop; higher is a slower machine)")
     out = ROOT / "bench" / "results" / f"ui-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))

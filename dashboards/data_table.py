@@ -26,7 +26,7 @@ class DataTable(Component):
     _type = "DataTable"
 
     def __init__(self, id: str | None = None, className: str | None = None, head: list[dict[str, Any]] | None = None,
-                 rows: list[dict[str, Any]] | None = None, **kwargs: Any) -> None:
+                 rows: list[dict[str, Any]] | None = None) -> None:
         self._prop_names = ["id", "className", "head", "rows"]
         self._valid_wildcard_attributes: list[str] = []
         self.available_properties = list(self._prop_names)

@@ -14,19 +14,16 @@
 
   function content(cell) {
     if (cell === null || typeof cell !== "object") return cell;
-    if ("bar" in cell) {
-      var width = Math.min(Math.max(cell.bar, 0), 1) * 100;
-      return h("div", {className: "value-bar"}, h("div", {className: cell.over ? "fill over" : "fill", style: {width: width.toFixed(1) + "%"}}));
+    if ("bar" in cell) {  // share in 0..1 (components.bar)
+      return h("div", {className: "value-bar"}, h("div", {className: cell.over ? "fill over" : "fill", style: {width: (cell.bar * 100).toFixed(1) + "%"}}));
     }
     if (cell.href) return h("a", {href: cell.href, className: cell.className, onClick: follow}, cell.text);
     return h("span", {className: cell.className}, cell.text);
   }
 
   function DataTable(props) {
-    var head = (props.head || []).map(function (cell, index) {
-      return h("th", {key: index, className: cell.numeric ? "num" : undefined}, content(cell.label));
-    });
     var numeric = (props.head || []).map(function (cell) { return cell.numeric ? "num" : undefined; });
+    var head = (props.head || []).map(function (cell, index) { return h("th", {key: index, className: numeric[index]}, content(cell.label)); });
     var rows = (props.rows || []).map(function (row, index) {
       var cells = row.cells.map(function (cell, column) { return h("td", {key: column, className: numeric[column]}, content(cell)); });
       return h("tr", {key: row.key !== undefined ? row.key : index, "data-key": row.key}, cells);

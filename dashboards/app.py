@@ -22,6 +22,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboards import components, data
 from dashboards.components import Endpoints
+from dashboards.compression import install_compression
 from dashboards.exports import register_exports
 from dashboards.filters import parse_query_string, parse_view
 from dashboards.login import act_as, install_login, principal, reader_view, visible_tenants
@@ -59,6 +60,7 @@ def create_app(store: Any, settings: Settings, endpoints: Endpoints | None = Non
     # Assets are linked with their mtime in the URL (?m=...): browsers may keep them, without revalidating.
     app.server.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 24 * 3600
     install_login(app.server, directory, settings.session_secret, settings.tls)
+    install_compression(app.server)
     dash.page_registry.clear()
     prerender = Prerender()
     for module in PAGES:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import re
 from typing import Any
 
 import httpx
@@ -259,3 +260,25 @@ def test_overview_percentiles_are_nearest_rank_when_p_times_n_is_whole(store: An
     assert (row["sessions"], row["finished"]) == (count, finished)
     assert row["session_ms_p95"] == nearest_rank(latencies[:finished], 95) / 1e6
     assert (row["cost_p95"], row["cost_p99"]) == (nearest_rank(costs[:finished], 95), nearest_rank(costs[:finished], 99))
+
+
+def test_scripts_and_styles_travel_compressed(ui_url: str) -> None:
+    """A first visit loads about 2.4 MB of scripts; they must go gzip'd to a browser that asks, unchanged."""
+    page = httpx.get(f"{ui_url}/").text
+    static = re.findall(r'(?:src|href)="(/(?:_dash-component-suites|assets)/[^"]+)"', page)
+    assert any("plotly" in path for path in static) and any(".css" in path for path in static)
+    plain_total = sent_total = 0
+    for path in static:
+        plain = httpx.get(ui_url + path, headers={"Accept-Encoding": "identity"})
+        packed = httpx.get(ui_url + path, headers={"Accept-Encoding": "gzip"})
+        assert plain.status_code == packed.status_code == 200
+        assert "Content-Encoding" not in plain.headers
+        if len(plain.content) >= 1024:
+            assert packed.headers["Content-Encoding"] == "gzip", path
+            assert int(packed.headers["Content-Length"]) < len(plain.content)
+        assert packed.content == plain.content  # httpx decodes: the same file either way
+        plain_total += len(plain.content)
+        sent_total += int(packed.headers["Content-Length"])
+    assert sent_total < plain_total / 3
+    callback = httpx.get(f"{ui_url}/_dash-layout", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in callback.headers  # only static files are compressed

@@ -66,9 +66,14 @@ def rules_from(settings: Settings) -> SessionRules:
 
 
 def attribute_params(settings: Settings) -> dict[str, str]:
-    return {"segment_keys": json.dumps(settings.session_segment_attributes),
-            "outcome_keys": json.dumps(settings.session_outcome_attributes),
-            "handoff_keys": json.dumps(settings.session_handoff_attributes)}
+    return {"segment_keys": _four_keys(settings.session_segment_attributes),
+            "outcome_keys": _four_keys(settings.session_outcome_attributes),
+            "handoff_keys": _four_keys(settings.session_handoff_attributes)}
+
+
+def _four_keys(keys: list[str]) -> str:
+    """The query looks up exactly four keys per list: the last one repeats (same lookup, same answer)."""
+    return json.dumps((keys + [keys[-1] if keys else ""] * 4)[:4])
 
 
 def run_session_pass(store: Any, settings: Settings, scope: SessionScope, now: dt.datetime) -> SessionPassResult:

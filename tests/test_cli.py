@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 CLI = str(Path(sys.executable).with_name("spanledger"))
 
 
@@ -38,3 +40,11 @@ def test_invalid_setting_names_the_variable(tmp_path: Path) -> None:
     env = dict(os.environ, SPANLEDGER_RETENTION_DAYS="-3")
     result = _run("serve", "--data-dir", str(tmp_path / "d"), env=env)
     assert result.returncode != 0 and "SPANLEDGER_RETENTION_DAYS" in result.stderr
+
+
+def test_more_than_four_session_attribute_keys_are_refused() -> None:
+    from spanledger.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match="SPANLEDGER_SESSION_OUTCOME_ATTRIBUTES"):
+        load_settings(session_outcome_attributes=["a", "b", "c", "d", "e"])
+    assert load_settings(session_outcome_attributes=["a", "b", "c", "d"]).session_outcome_attributes == ["a", "b", "c", "d"]

@@ -43,7 +43,8 @@ WITH
             countIf(operation IN ('chat', 'text_completion', 'embeddings')) AS model_calls,
             countIf(operation = 'execute_tool') AS tool_calls,
             countIf(status_code = 'ERROR') AS error_spans,
-            countIf(operation = 'handoff' OR arrayExists(k -> attributes[k] IN ('true', '1'), handoff_keys)) AS handoffs,
+            countIf(operation = 'handoff' OR attributes[handoff_keys[1]] IN ('true', '1') OR attributes[handoff_keys[2]] IN ('true', '1')
+                    OR attributes[handoff_keys[3]] IN ('true', '1') OR attributes[handoff_keys[4]] IN ('true', '1')) AS handoffs,
             -- Usage in two parts: invoke_agent spans often repeat their children's usage (rule in session_rules).
             countIf(operation != 'invoke_agent' AND (input_tokens + output_tokens > 0 OR cost_usd > 0)) AS direct_usage_spans,
             sumIf(input_tokens, operation != 'invoke_agent') AS input_direct,
@@ -68,8 +69,11 @@ WITH
                    output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
                    (parent_span_id != '') * 4000000000000000000 + toUnixTimestamp64Nano(start_time) AS first_key,
                    toUnixTimestamp64Nano(end_time) AS end_ns,
-                   arrayFirst(x -> x != '', arrayMap(k -> attributes[k], segment_keys)) AS segment_value,
-                   lower(arrayFirst(x -> x != '', arrayMap(k -> attributes[k], outcome_keys))) AS outcome_value
+                   -- At most 4 keys per list (settings.py): an element of a constant array is a constant key, which
+                   -- ClickHouse looks up without copying the map for every key as a lambda over the keys does.
+                   sl_pick4(attributes, segment_keys[1], segment_keys[2], segment_keys[3], segment_keys[4]) AS segment_value,
+                   if(parent_span_id = '', lower(sl_pick4(attributes, outcome_keys[1], outcome_keys[2], outcome_keys[3], outcome_keys[4])),
+                      '') AS outcome_value
             FROM spans FINAL
             WHERE start_time >= {scan_from:DateTime64(9)} AND start_time < {scan_to:DateTime64(9)}
               AND ({everything:UInt8}

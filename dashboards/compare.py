@@ -13,6 +13,7 @@ significance statement for every metric, for the sample sizes at hand:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,11 +102,12 @@ def metric_rows(base: dict[str, Any], cand: dict[str, Any], base_sessions: pl.Da
 
 
 def _quantile_row(add: Any, metric: str, fmt: str, base: pl.DataFrame, cand: pl.DataFrame, value: pl.Expr, p: int) -> None:
-    b_values = sorted(base.select(value).to_series().to_list())
-    c_values = sorted(cand.select(value).to_series().to_list())
+    # Sorted in Polars and read by position: only the few order statistics needed become Python values.
+    b_values = base.select(value).to_series().sort()
+    c_values = cand.select(value).to_series().sort()
     disjoint = intervals_disjoint(quantile_interval(b_values, p), quantile_interval(c_values, p))
-    add(metric, fmt, b_values[rank_of(p, len(b_values)) - 1] if b_values else None,
-        c_values[rank_of(p, len(c_values)) - 1] if c_values else None, "95% CIs", None, disjoint)
+    add(metric, fmt, b_values[rank_of(p, len(b_values)) - 1] if len(b_values) else None,
+        c_values[rank_of(p, len(c_values)) - 1] if len(c_values) else None, "95% CIs", None, disjoint)
 
 
 def two_proportion_p(successes_a: int, n_a: int, successes_b: int, n_b: int) -> float | None:
@@ -131,7 +133,7 @@ def welch_p(a: pl.Series, b: pl.Series) -> float | None:
     return math.erfc(abs(z) / math.sqrt(2))
 
 
-def quantile_interval(ordered: list[float], p: int, alpha: float = 0.05) -> tuple[float | None, float | None] | None:
+def quantile_interval(ordered: Sequence[float] | pl.Series, p: int, alpha: float = 0.05) -> tuple[float | None, float | None] | None:
     """A distribution-free (1 - alpha) confidence interval of the p-th percentile of sorted values, from order
     statistics: [x_(l), x_(u)] with P(l <= B < u) >= 1 - alpha for B ~ Binomial(n, p/100), the count of values
     below the percentile. A bound the sample cannot give (too few values) is None: unbounded. Exact binomial

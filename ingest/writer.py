@@ -4,8 +4,11 @@ Two stages, each on its own thread, so an acknowledgement costs a file write and
 1. Spooling: transports hand over checked request bytes and wait on a ticket. Every batch_max_delay_ms
    the waiting requests are framed into one spool file (ingest/spool.py), fsync'd, and all their tickets
    resolve together: an acknowledged span is on disk and survives a crash (the spool is replayed at start).
-2. Loading: every load_interval_ms the spooled files go into the store, oldest first, in loads of at most
-   load_max_bytes (ingest/loader.py), then leave the spool. A refused load is never dropped.
+2. Loading: the spooled files go into the store, oldest first, in loads of at most load_max_bytes
+   (ingest/loader.py), then leave the spool. A refused load is never dropped. A load starts at most every
+   load_interval_ms while load_min_bytes or more wait, else once the oldest spooled request has waited
+   load_max_wait_ms: each load has a fixed cost (about 0.25 s of query planning), which a trickle of spans
+   should not pay every second.
 Bytes accepted but not yet stored (memory and spool) are bounded by queue_max_bytes: beyond it clients
 get Backpressure, a retryable answer, so a slow or absent store costs disk up to that bound, not memory.
 """
@@ -73,7 +76,8 @@ class Ticket:
 
 class BatchWriter:
     def __init__(self, store: Any, spool_dir: Path, *, batch_max_bytes: int, batch_max_delay_ms: int, load_max_bytes: int,
-                 queue_max_bytes: int, fsync: bool, load_interval_ms: int = 1000, max_attribute_bytes: int = 1 << 20,
+                 queue_max_bytes: int, fsync: bool, load_interval_ms: int = 1000, load_min_bytes: int = 0,
+                 load_max_wait_ms: int = 1000, max_attribute_bytes: int = 1 << 20,
                  max_attributes_per_span: int = 2048, max_spans_per_request: int = 100_000,
                  redaction: Redaction | None = None, metrics: IngestMetrics | None = None, clock: Callable[[], int] = time.time_ns) -> None:
         self.store = store
@@ -81,6 +85,8 @@ class BatchWriter:
         self.batch_max_bytes = batch_max_bytes
         self.max_delay = batch_max_delay_ms / 1000
         self.load_interval = load_interval_ms / 1000
+        self.load_min_bytes = load_min_bytes
+        self.load_max_wait = max(load_max_wait_ms, load_interval_ms) / 1000
         self.queue_max_bytes = queue_max_bytes
         self.max_spans_per_request = max_spans_per_request  # checked by the transports before a request is accepted
         self.metrics = metrics or IngestMetrics()
@@ -94,6 +100,7 @@ class BatchWriter:
         self._pending_bytes = 0
         self._spooled_bytes = 0  # in ready/ and loading/, not yet in the store
         self._spooled_files = 0
+        self._spooled_since: float | None = None  # when the spool last went from empty to holding files
         self._first_at = 0.0
         self._spool_now = False
         self._stopping = False
@@ -141,6 +148,7 @@ class BatchWriter:
         files, size = self.spool.recover()
         with self._cond:
             self._spooled_files, self._spooled_bytes = files, size
+            self._spooled_since = time.monotonic() - self.load_max_wait if files else None  # due at once
             self._update_gauges()
         if files:
             log.info("loading %d spool files (%d bytes) left by the previous run", files, size)
@@ -199,8 +207,8 @@ class BatchWriter:
                 self._spooled_bytes += size  # counted before the write, so the queue never looks emptier
             for tenant, items in batches.items():
                 self._spool_batch(tenant, items)
-            if self._spooled_bytes >= self.loader.load_max_bytes:
-                self._load_wake.set()
+            if self._spooled_bytes >= max(self.load_min_bytes, 1):
+                self._load_wake.set()  # the load loop decides whether a load is due
 
     def _spool_batch(self, tenant: str, items: list[tuple[bytes, Ticket]]) -> None:
         started = time.monotonic()
@@ -218,6 +226,8 @@ class BatchWriter:
             return
         with self._cond:
             self._spooled_bytes += on_disk - size  # the frame headers
+            if self._spooled_files == 0:
+                self._spooled_since = time.monotonic()
             self._spooled_files += 1
             self._update_gauges()
         self.metrics.observe_spool(time.monotonic() - started, len(items), size)
@@ -229,15 +239,32 @@ class BatchWriter:
     def _load_loop(self) -> None:
         started = time.monotonic()
         while True:
-            # One load per interval, counted from the start of the last one: a slow load is followed
-            # by the next at once instead of a full interval of idling while the spool grows.
-            self._load_wake.wait(max(self.load_interval - (time.monotonic() - started), 0))
-            self._load_wake.clear()
-            started = time.monotonic()
             final = self._final_deadline is not None
+            wait = self._seconds_until_due(started)
+            if wait > 0 and not final:
+                self._load_wake.wait(wait)
+                self._load_wake.clear()
+                continue
+            started = time.monotonic()
             self._load_round()
             if final:
                 return
+
+    def _seconds_until_due(self, last_start: float) -> float:
+        """How long until the next load is due. Loads are spaced load_interval from the start of the last one,
+        so a slow load is followed by the next at once instead of a full interval of idling while the spool
+        grows; below load_min_bytes a load also waits until the oldest spooled request is load_max_wait old."""
+        now = time.monotonic()
+        spacing = self.load_interval - (now - last_start)
+        with self._cond:
+            size, since = self._spooled_bytes, self._spooled_since
+        if since is None:  # nothing spooled: look again later (a spooled file also wakes the loop)
+            return max(spacing, self.load_max_wait)
+        if size >= self.loader.load_max_bytes:  # a full load waits: start it now
+            return 0.0
+        if size >= self.load_min_bytes:
+            return spacing
+        return max(spacing, self.load_max_wait - (now - since))
 
     def _load_round(self) -> None:
         try:
@@ -258,6 +285,8 @@ class BatchWriter:
         with self._cond:
             self._spooled_bytes = max(self._spooled_bytes - size, 0)
             self._spooled_files = max(self._spooled_files - files, 0)
+            if self._spooled_files == 0:
+                self._spooled_since = None
             self._update_gauges()
 
     def _update_gauges(self) -> None:

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,28 @@ def test_loads_go_oldest_first_in_bounded_chunks_per_tenant(tmp_path: Path) -> N
     assert store.loads[0][0] == files[0] and all(len(load) <= 2 for load in store.loads)
     assert all(len({name.split(".")[1] for name in load}) == 1 for load in store.loads)
     assert _spooled(tmp_path / "spool") == [] and writer.metrics.stored_spans == 12
+
+
+def test_a_trickle_waits_up_to_load_max_wait_and_load_min_bytes_goes_at_the_interval(tmp_path: Path) -> None:
+    """Every load has a fixed cost, so a few spans wait (load_max_wait_ms) while a batch worth loading does not."""
+    store = RecordingStore()
+    writer = _writer(store, tmp_path / "spool", load_interval_ms=50, load_min_bytes=64 << 10, load_max_wait_ms=2000)
+    writer.start()
+    try:
+        writer.write(build_request("trickle", span_ids(2)), 2)
+        sent = time.monotonic()
+        time.sleep(0.6)
+        assert store.loads == []  # 140 bytes: not loaded at the 50 ms interval
+        while not store.loads and time.monotonic() < sent + 10:
+            time.sleep(0.02)
+        assert len(store.loads) == 1 and time.monotonic() - sent >= 1.9
+        writer.write(build_request("bulk", span_ids(2000)), 2000)  # 117 kB, above load_min_bytes
+        sent = time.monotonic()
+        while len(store.loads) < 2 and time.monotonic() < sent + 10:
+            time.sleep(0.02)
+        assert len(store.loads) == 2 and time.monotonic() - sent < 1.5  # well before load_max_wait_ms
+    finally:
+        writer.stop()
 
 
 def test_store_outage_keeps_files_pushes_back_then_drains_in_order(tmp_path: Path) -> None:

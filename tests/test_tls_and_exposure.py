@@ -66,7 +66,7 @@ def test_grpc_http_and_ui_speak_tls(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         assert httpx.get(server.ui + "/", verify=trusted).status_code == 200
         env = {"PATH": os.environ.get("PATH", ""), "SSL_CERT_FILE": str(cert)}
         expected = ["session_id", "tls-grpc", "tls-grpc", "tls-http", "tls-http"]
-        for _ in range(20):  # stored within load_interval_ms of the acknowledgement
+        for _ in range(20):  # stored within load_max_wait_ms of the acknowledgement
             done = subprocess.run([CLI, "query", "SELECT session_id FROM spans FINAL WHERE service_name = 'tls-agent' ORDER BY session_id",
                                    "--url", server.http, "--format", "csv"], capture_output=True, text=True, env=env, timeout=60)
             assert done.returncode == 0, done.stderr

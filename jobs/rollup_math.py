@@ -61,15 +61,17 @@ def session_figures(sessions: pl.DataFrame, by: list[str]) -> pl.DataFrame:
 
 def group_percentiles(frame: pl.DataFrame, value: pl.Expr, prefix: str) -> pl.DataFrame:
     """Exact nearest-rank <prefix>_p50/_p95/_p99 of value per group id _g: one sort of the whole frame on
-    (group, value), then each group's rank picked by position."""
-    ranked = (frame.select("_g", value.alias("_v")).sort(["_g", "_v"])
-              .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("_g").alias("_i"),
-                            pl.len().over("_g").cast(pl.Int64).alias("_n")))
-    out = ranked.select("_g").unique()
+    (group, value), then each group's rank read by position (its run of rows starts where the last ended)."""
+    ranked = frame.select("_g", value.alias("_v")).sort(["_g", "_v"])
+    runs = ranked.get_column("_g").rle().struct.unnest()  # one row per group, in _g order: len, value
+    sizes = runs.get_column("len").cast(pl.Int64)
+    starts = sizes.cum_sum() - sizes
+    values = ranked.get_column("_v")
+    columns = {"_g": runs.get_column("value")}
     for p in PERCENTILES:
-        rank = pl.max_horizontal(pl.lit(1, pl.Int64), -((-(pl.col("_n") * round(p * 10))) // 1000))
-        out = out.join(ranked.filter(pl.col("_i") == rank).select("_g", pl.col("_v").alias(f"{prefix}_p{p}")), on="_g", how="left")
-    return out
+        ranks = (-((-(sizes * round(p * 10))) // 1000)).clip(lower_bound=1)
+        columns[f"{prefix}_p{p}"] = values.gather(starts + ranks - 1)
+    return pl.DataFrame(columns)
 
 
 def session_rollups(sessions: pl.DataFrame, grain: str, budgets: pl.DataFrame) -> pl.DataFrame:

@@ -258,10 +258,8 @@ class BatchWriter:
         spacing = self.load_interval - (now - last_start)
         with self._cond:
             size, since = self._spooled_bytes, self._spooled_since
-        if since is None:  # nothing spooled: look again later (a spooled file also wakes the loop)
+        if since is None:  # nothing spooled: look again later (load_min_bytes spooled wakes the loop sooner)
             return max(spacing, self.load_max_wait)
-        if size >= self.loader.load_max_bytes:  # a full load waits: start it now
-            return 0.0
         if size >= self.load_min_bytes:
             return spacing
         return max(spacing, self.load_max_wait - (now - since))

@@ -204,11 +204,12 @@ class BatchWriter:
                 batches, self._pending = self._pending, {}
                 size, self._pending_bytes = self._pending_bytes, 0
                 self._spool_now = False
+                below_min = self._spooled_bytes < self.load_min_bytes
                 self._spooled_bytes += size  # counted before the write, so the queue never looks emptier
             for tenant, items in batches.items():
                 self._spool_batch(tenant, items)
-            if self._spooled_bytes >= max(self.load_min_bytes, 1):
-                self._load_wake.set()  # the load loop decides whether a load is due
+            if below_min and self._spooled_bytes >= self.load_min_bytes:
+                self._load_wake.set()  # the load loop may be waiting out load_max_wait: a load is due sooner now
 
     def _spool_batch(self, tenant: str, items: list[tuple[bytes, Ticket]]) -> None:
         started = time.monotonic()

@@ -287,7 +287,6 @@ def test_late_spans_move_the_session_and_retire_its_stand_in_key(service, store)
 
 
 def test_budgets_reach_the_rollups_and_metrics(service, store, fleet, tmp_path) -> None:  # type: ignore[no-untyped-def]
-
     since, until = fleet["base"], fleet["base"] + dt.timedelta(hours=3)
     chosen = [r for r in fleet["expected"].values() if since <= bucket_of(r["first_start_ns"], 60) < until]
     cost_p95 = session_group_figures(chosen)["cost_p95"]

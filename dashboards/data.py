@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from dashboards.filters import View
-from jobs.percentiles import histogram_percentiles
+from jobs.percentiles import GAMMA, histogram_percentiles
 from jobs.time_ranges import param
 
 COST_BINS = 40
@@ -106,7 +106,7 @@ def cost_distribution(store: Any, view: View) -> tuple[pl.DataFrame, dict[str, f
 
 def tool_calls(store: Any, view: View) -> pl.DataFrame:
     """Per (agent, version, tool): calls, share of the version's tool calls, errors, error rate, p50/p95/p99 ms."""
-    rows = store.frame("ui_tool_calls", view.params())
+    rows = store.frame("ui_tool_calls", {**view.params(), "gamma": GAMMA})
     if rows.is_empty():
         return pl.DataFrame()
     with_latency = histogram_percentiles(rows, "latency_hist", "ms").drop("latency_hist")

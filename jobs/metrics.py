@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from jobs.percentiles import PERCENTILES, histogram_percentiles, merge_histograms
+from jobs.percentiles import GAMMA, PERCENTILES, histogram_percentiles, merge_histograms
 from jobs.rollup_math import session_figures
 from jobs.time_ranges import ceil_to, floor_to, param
 
@@ -78,7 +78,7 @@ def agent_metrics(store: Any, query: MetricsQuery, sessions: pl.DataFrame | None
     query = query.normalized()
     params = query.params()
     sessions = _keyed(sessions if sessions is not None else store.frame("metrics_sessions", params), query.by, "first_start")
-    calls = _keyed(store.frame("metrics_rollup_calls", params), query.by, "bucket")
+    calls = _keyed(store.frame("metrics_rollup_calls", {**params, "gamma": GAMMA}), query.by, "bucket")
     budgets = _keyed(store.frame("metrics_rollup_budgets", params), query.by, "bucket")
     figures = {row["group_key"]: row for row in session_figures(sessions, ["group_key"]).iter_rows(named=True)} if sessions.height else {}
     call_rows = _call_figures(calls)

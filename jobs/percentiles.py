@@ -10,8 +10,8 @@ key = 1 + ceil(ln d / ln GAMMA), GAMMA = (1 + ALPHA) / (1 - ALPHA). Key k >= 1 c
 (relative) of every value in the bucket (DDSketch). Histograms merge by adding counts per key, so a
 percentile over any range merges the bucket histograms and reads the bucket holding the nearest rank:
 the result is within ALPHA of the exact nearest-rank value of all the calls in the range, however many
-buckets were merged. The key is computed in SQL (sql/queries/jobs_session_calls.sql, gamma bound as a
-parameter) and read back here; nothing else may compute it.
+buckets were merged. The key is computed in SQL by sl_latency_key (sql/0020_rollup_calls_minute_detail.sql,
+gamma bound as a parameter) and read back here; histogram_key mirrors it for tests.
 """
 
 from __future__ import annotations

@@ -94,13 +94,12 @@ def test_agent_rollups_match_brute_force(fleet, store, grain: str, seconds: int)
             assert close(got[key][name], value), (grain, key, name, got[key][name], value)
 
 
-@pytest.mark.parametrize("grain,seconds", [("1m", 60), ("1h", 3600)])
-def test_call_rollups_match_brute_force(fleet, store, grain: str, seconds: int) -> None:  # type: ignore[no-untyped-def]
-    want = expected_calls(fleet["sessions"], fleet["expected"], seconds)
+def test_call_rollups_match_brute_force(fleet, store) -> None:  # type: ignore[no-untyped-def]
+    want = expected_calls(fleet["sessions"], fleet["expected"], 3600)
     got = {((r["agent_version"], r["environment"], r["segment"], when(r["bucket"])), r["kind"], r["name"]): r
-           for r in rows(store, "SELECT * FROM rollup_calls_live WHERE agent_name = {a:String} AND grain = {g:String}",
-                         {"a": fleet["agent"], "g": grain})}
+           for r in rows(store, "SELECT * FROM rollup_calls_live WHERE agent_name = {a:String}", {"a": fleet["agent"]})}
     assert set(got) == set(want)
+    assert {row["grain"] for row in got.values()} == {"1h"}  # minutes are read from the hour rows' arrays
     for key, cell in want.items():
         row = got[key]
         assert (row["calls"], row["errors"]) == (cell["calls"], cell["errors"]), key
@@ -111,6 +110,31 @@ def test_call_rollups_match_brute_force(fleet, store, grain: str, seconds: int) 
         for duration in cell["durations"]:
             keys[histogram_key(round(duration * 1e6))] += 1
         assert dict(row["latency_hist"]) == dict(keys), key
+
+
+def test_call_minutes_match_brute_force(fleet, store) -> None:  # type: ignore[no-untyped-def]
+    """Each hour row of one kind and name holds its calls minute by minute: together they give every 1-minute
+    figure (the calls' count, errors and durations per minute, kind and name, '' for all tools)."""
+    want = expected_calls(fleet["sessions"], fleet["expected"], 60)
+    got: dict[tuple, dict[str, Any]] = defaultdict(lambda: {"calls": 0, "errors": 0, "durations": []})
+    for row in rows(store, "SELECT * FROM rollup_calls_live WHERE agent_name = {a:String}", {"a": fleet["agent"]}):
+        if row["kind"] == "tool" and row["name"] == "":
+            assert row["minutes"] == [] and row["durations_ns"] == [] and row["failures"] == []
+            continue
+        calls = list(zip(row["minutes"], row["durations_ns"], row["failures"], strict=True))
+        assert len(calls) == row["calls"] and sum(failed for _, _, failed in calls) == row["errors"]
+        assert calls == sorted(calls, key=lambda call: call[:2])  # in (minute, duration) order
+        for minute, duration, failed in calls:
+            group = (row["agent_version"], row["environment"], row["segment"], when(row["bucket"]) + dt.timedelta(minutes=minute))
+            for name in ([row["name"], ""] if row["kind"] == "tool" else [""]):
+                cell = got[(group, row["kind"], name)]
+                cell["calls"] += 1
+                cell["errors"] += failed
+                cell["durations"].append(duration)
+    assert set(got) == set(want)
+    for key, cell in want.items():
+        assert (got[key]["calls"], got[key]["errors"]) == (cell["calls"], cell["errors"]), key
+        assert sorted(got[key]["durations"]) == sorted(round(duration * 1e6) for duration in cell["durations"]), key
 
 
 def _metrics(service, agent: str, since: dt.datetime, until: dt.datetime, by: str, *extra: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]

@@ -42,6 +42,14 @@ def hours_from(frame: pl.DataFrame) -> list[TenantHour]:
     return [(tenant, dt.datetime.fromtimestamp(int(hour), dt.UTC)) for tenant, hour in frame.select("tenant", "hour").iter_rows()]
 
 
+def _in_hours(sessions: pl.DataFrame, hours: list[TenantHour]) -> pl.DataFrame:
+    """The sessions that start in one of the (tenant, hour) buckets, as sql/queries/jobs_rollup_sessions.sql selects them."""
+    wanted = pl.DataFrame({"tenant": [tenant for tenant, _ in hours], "hour": [hour for _, hour in hours]},
+                          schema={"tenant": pl.String, "hour": pl.Datetime("ns", "UTC")})
+    return (sessions.with_columns(pl.col("first_start").dt.truncate("1h").alias("hour"))
+            .join(wanted, on=["tenant", "hour"], how="semi").drop("hour"))
+
+
 def group_hours(hours: Iterable[TenantHour], span_hours: int) -> list[list[TenantHour]]:
     """Dirty hours in groups that each lie within one window of span_hours, so a pass reads spans only
     from its own window onwards instead of from the oldest dirty hour."""
@@ -51,14 +59,16 @@ def group_hours(hours: Iterable[TenantHour], span_hours: int) -> list[list[Tenan
     return [groups[key] for key in sorted(groups)]
 
 
-def run_rollup_pass(store: Any, settings: Settings, hours: list[TenantHour], now: dt.datetime) -> RollupPassResult:
-    """Recomputes the rollups of the given (tenant, hour) buckets as of now (written with version now)."""
+def run_rollup_pass(store: Any, settings: Settings, hours: list[TenantHour], now: dt.datetime,
+                    live: pl.DataFrame | None = None) -> RollupPassResult:
+    """Recomputes the rollups of the given (tenant, hour) buckets as of now (written with version now).
+    live: every live session of those hours when the caller has them (a full recompute), else they are read."""
     if not hours:
         return RollupPassResult()
     first = min(hour for _, hour in hours)
     params = {"hours": json.dumps([[tenant, int(hour.timestamp())] for tenant, hour in hours]),
               "from": param(first), "to": param(max(hour for _, hour in hours) + dt.timedelta(hours=1))}
-    sessions = store.frame("jobs_rollup_sessions", params)
+    sessions = store.frame("jobs_rollup_sessions", params) if live is None else _in_hours(live, hours)
     budgets = load_budgets(settings.budgets_file)
     rows = pl.concat([session_rollups(sessions, grain, budgets) for grain in ("1m", "1h")], how="vertical")
     rows = rows.with_columns(pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("computed_at"))

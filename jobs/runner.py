@@ -12,9 +12,11 @@ import logging
 import threading
 from typing import Any
 
+import polars as pl
+
 from jobs.rollups import group_hours, hours_from, run_rollup_pass
 from jobs.session_rules import TOMBSTONE_OFFSET
-from jobs.sessions import SessionScope, run_session_pass
+from jobs.sessions import SessionPassResult, SessionScope, run_session_pass
 from jobs.time_ranges import EPOCH, param
 from jobs.weekly_review import run_weekly_review
 from spanledger.settings import Settings
@@ -47,7 +49,7 @@ class JobRunner:
             started = self.now()
             mark = self._watermark(SESSIONS)
             if mark is None:
-                sessions = self._all_sessions(started)
+                sessions = self._all_sessions(started).sessions
             else:
                 sessions = run_session_pass(self.store, self.settings, SessionScope.touched_since(mark - late), started).sessions
             self._set_watermark(SESSIONS, started)
@@ -66,7 +68,7 @@ class JobRunner:
         """Every session the spans table holds, then every hour that has sessions or rollups."""
         with self._lock:
             started = self.now()
-            sessions = self._all_sessions(started)
+            written = self._all_sessions(started)
             self._set_watermark(SESSIONS, started)
             first, last = self.span_range()
             hours = 0
@@ -74,11 +76,12 @@ class JobRunner:
                 rollup_started = self.now()
                 found = hours_from(self.store.frame("jobs_rollup_range_hours", {
                     "since": param(first), "until": param(last + dt.timedelta(hours=1))}))
-                self._rollup_hours(found, rollup_started, whole=True)
+                # The pass has every live session of the range in hand: the rollups need not read them back.
+                self._rollup_hours(found, rollup_started, whole=True, sessions=written.live)
                 self._set_watermark(ROLLUPS, rollup_started)
                 self._rolled += [started, started - TOMBSTONE_OFFSET]
                 hours = len(found)
-            return {"job": "full", "sessions": sessions, "hours": hours}
+            return {"job": "full", "sessions": written.sessions, "hours": hours}
 
     def sessions_chunk(self, since: dt.datetime, until: dt.datetime, first_chunk: bool, last_chunk: bool) -> dict[str, Any]:
         """Backfill step: the sessions with spans starting in [since, until) (call chunks in order)."""
@@ -101,17 +104,18 @@ class JobRunner:
             rows = run_weekly_review(self.store, self.settings, week, self.now())
             return {"job": "weekly-review", "week": week, "rows": rows}
 
-    def _all_sessions(self, started: dt.datetime) -> int:
+    def _all_sessions(self, started: dt.datetime) -> SessionPassResult:
         first, last = self.span_range()
         if first is None or last is None:
-            return 0
-        return run_session_pass(self.store, self.settings, SessionScope.all_spans(first, last), started).sessions
+            return SessionPassResult()
+        return run_session_pass(self.store, self.settings, SessionScope.all_spans(first, last), started)
 
-    def _rollup_hours(self, hours: list[tuple[str, dt.datetime]], started: dt.datetime, whole: bool = False) -> None:
+    def _rollup_hours(self, hours: list[tuple[str, dt.datetime]], started: dt.datetime, whole: bool = False,
+                      sessions: pl.DataFrame | None = None) -> None:
         # Incremental passes group far-apart dirty hours (a late span from last week) so each group reads
         # spans from its own hours on; a full recompute reads them all once.
         for group in [hours] if whole else group_hours(hours, self.settings.jobs_backfill_chunk_hours):
-            run_rollup_pass(self.store, self.settings, group, started)
+            run_rollup_pass(self.store, self.settings, group, started, sessions)
 
     def _watermark(self, job: str) -> dt.datetime | None:
         row = self.store.frame("jobs_watermark", {"job": job}).row(0, named=True)

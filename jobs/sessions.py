@@ -17,6 +17,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
+
 from jobs.session_rules import TOMBSTONE_OFFSET, SessionRules, session_rows
 from jobs.time_ranges import EPOCH, NEVER, param
 from spanledger.settings import Settings
@@ -59,6 +61,7 @@ class SessionScope:
 class SessionPassResult:
     sessions: int = 0
     tombstones: int = 0
+    live: pl.DataFrame | None = None  # with the scope everything: the live rows written, every session of the range
 
 
 def rules_from(settings: Settings) -> SessionRules:
@@ -97,5 +100,6 @@ def run_session_pass(store: Any, settings: Settings, scope: SessionScope, now: d
                                                     "computed_at": param(now), "tombstone_at": param(now - TOMBSTONE_OFFSET)})
     deleted = int(rows.get_column("is_deleted").sum())
     log.debug("session pass %s: %d sessions, %d tombstones", scope, rows.height - deleted, deleted)
-    return SessionPassResult(sessions=rows.height - deleted, tombstones=deleted)
+    live = rows.filter(pl.col("is_deleted") == 0) if scope.everything else None
+    return SessionPassResult(sessions=rows.height - deleted, tombstones=deleted, live=live)
 

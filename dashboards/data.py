@@ -62,8 +62,10 @@ def budgets_today(store: Any, view: View, now: dt.datetime) -> pl.DataFrame:
 
 
 def agent_buckets(store: Any, view: View) -> pl.DataFrame:
-    """Session rollup sums per (bucket, agent, version): sessions, spend, model calls, unpriced spans."""
-    return _buckets_as_times(store.frame("ui_agent_buckets", view.params()))
+    """Session rollup sums per (bucket, agent, version): sessions, spend, model calls, unpriced spans. Minutes
+    come from `sessions` (the session rollups are hourly)."""
+    query = "ui_session_minutes" if view.grain == "1m" else "ui_agent_buckets"
+    return _buckets_as_times(store.frame(query, view.params()))
 
 
 def model_buckets(store: Any, view: View) -> pl.DataFrame:

@@ -1,9 +1,11 @@
-"""The rollup job: recomputes whole (tenant, hour) buckets, both grains, from `sessions` and spans.
+"""The rollup job: recomputes whole (tenant, hour) buckets from `sessions` and spans.
 
 Session figures: ClickHouse returns the hour's live sessions, Polars computes the rows
 (jobs/rollup_math.py). Call figures: computed and inserted by ClickHouse in one statement
 (sql/queries/jobs_insert_rollup_calls.sql), since moving every call to Polars only to count it costs more
-than the rest of the pass; one row per hour, whose arrays keep its calls minute by minute. Every row of the pass carries its start time as version, and the pass ends by
+than the rest of the pass; one row per hour, whose arrays keep its calls minute by minute. Both are hourly:
+at one minute they would be about as many rows as the sessions and calls themselves, so figures of a
+partial hour come from `sessions` and from the call rows' arrays instead. Every row of the pass carries its start time as version, and the pass ends by
 making that version its hours' current generation (rollup_generations); readers see only current rows
 (views rollup_agents_live, rollup_calls_live). So recomputing an hour is idempotent, never visible half
 done, and keys that vanished (a session whose agent was repaired, or that moved to another hour) drop out.
@@ -70,7 +72,7 @@ def run_rollup_pass(store: Any, settings: Settings, hours: list[TenantHour], now
               "from": param(first), "to": param(max(hour for _, hour in hours) + dt.timedelta(hours=1))}
     sessions = store.frame("jobs_rollup_sessions", params) if live is None else _in_hours(live, hours)
     budgets = load_budgets(settings.budgets_file)
-    rows = pl.concat([session_rollups(sessions, grain, budgets) for grain in ("1m", "1h")], how="vertical")
+    rows = session_rollups(sessions, "1h", budgets)  # minutes are read from `sessions` itself
     rows = rows.with_columns(pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("computed_at"))
     store.insert_frame("jobs_insert_rollup_agents", rows)
     versioned = {**params, "computed_at": param(now)}

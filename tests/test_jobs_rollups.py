@@ -82,16 +82,31 @@ def test_sessions_match_brute_force(fleet, store) -> None:  # type: ignore[no-un
     assert {"resolved", "failed", "escalated", "abandoned", "running"} <= outcomes
 
 
-@pytest.mark.parametrize("grain,seconds", [("1m", 60), ("1h", 3600)])
-def test_agent_rollups_match_brute_force(fleet, store, grain: str, seconds: int) -> None:  # type: ignore[no-untyped-def]
-    want = expected_rollups(fleet["sessions"], fleet["expected"], seconds)
+def test_agent_rollups_match_brute_force(fleet, store) -> None:  # type: ignore[no-untyped-def]
+    want = expected_rollups(fleet["sessions"], fleet["expected"], 3600)
     got = {(r["agent_version"], r["environment"], r["segment"], when(r["bucket"])): r
-           for r in rows(store, "SELECT * FROM rollup_agents_live WHERE agent_name = {a:String} AND grain = {g:String}",
-                         {"a": fleet["agent"], "g": grain})}
+           for r in rows(store, "SELECT * FROM rollup_agents_live WHERE agent_name = {a:String}", {"a": fleet["agent"]})}
     assert set(got) == set(want)
+    assert {row["grain"] for row in got.values()} == {"1h"}  # minutes are read from `sessions`
     for key, figures in want.items():
         for name, value in figures.items():
-            assert close(got[key][name], value), (grain, key, name, got[key][name], value)
+            assert close(got[key][name], value), (key, name, got[key][name], value)
+
+
+def test_session_minutes_match_brute_force(fleet, store) -> None:  # type: ignore[no-untyped-def]
+    """The dashboards' 1-minute session sums (read from `sessions`) per (minute, version)."""
+    since = min(when(dt.datetime.fromtimestamp(r["first_start_ns"] // 10**9, dt.UTC)) for r in fleet["expected"].values())
+    params = {"tenant": "default", "since": (floor_to(since, 60)).strftime("%Y-%m-%d %H:%M:%S"), "until": "2100-01-01 00:00:00",
+              "any_agent": 0, "agent": fleet["agent"], "any_version": 1, "version": "", "any_environment": 1, "environment": ""}
+    got = {(r["agent_version"], when(r["bucket"])): r for r in store.frame("ui_session_minutes", params).iter_rows(named=True)}
+    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for row in fleet["expected"].values():
+        groups[(row["agent_version"], bucket_of(row["first_start_ns"], 60))].append(row)
+    assert set(got) == set(groups)
+    for key, members in groups.items():
+        want = session_group_figures(members)
+        for name in ("sessions", "finished", "resolved", "spend_usd", "model_calls", "unpriced_spans", "input_tokens", "output_tokens"):
+            assert close(got[key][name], want[name]), (key, name, got[key][name], want[name])
 
 
 def test_call_rollups_match_brute_force(fleet, store) -> None:  # type: ignore[no-untyped-def]
@@ -306,8 +321,7 @@ def test_late_spans_move_the_session_and_retire_its_stand_in_key(service, store)
     assert [row["session_id"] for row in stored] == [session.key]
     assert stored[0]["spans"] == want["spans"] and stored[0]["duration_ns"] == want["duration_ns"]
     agents = rows(store, "SELECT grain, bucket, sessions FROM rollup_agents_live WHERE agent_name = {a:String} ORDER BY grain, bucket", {"a": agent})
-    assert [(r["grain"], when(r["bucket"]), r["sessions"]) for r in agents] == [
-        ("1h", bucket_of(want["first_start_ns"], 3600), 1), ("1m", bucket_of(want["first_start_ns"], 60), 1)]
+    assert [(r["grain"], when(r["bucket"]), r["sessions"]) for r in agents] == [("1h", bucket_of(want["first_start_ns"], 3600), 1)]
 
 
 def test_budgets_reach_the_rollups_and_metrics(service, store, fleet, tmp_path) -> None:  # type: ignore[no-untyped-def]

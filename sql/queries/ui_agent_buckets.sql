@@ -1,4 +1,4 @@
--- Session rollup sums per bucket, agent and version of {tenant} at {grain} in [{since}, {until}),
+-- Session rollup sums per hour, agent and version of {tenant} (grain {grain}: 1h) in [{since}, {until}),
 -- optionally of one agent / version / environment: counts and spend add across buckets, environments
 -- and segments (percentiles do not, and are not read here).
 SELECT bucket, agent_name, agent_version, sum(sessions) AS sessions, sum(finished) AS finished,

@@ -5,10 +5,11 @@ Session figures: ClickHouse returns the hour's live sessions, Polars computes th
 (sql/queries/jobs_insert_rollup_calls.sql), since moving every call to Polars only to count it costs more
 than the rest of the pass; one row per hour, whose arrays keep its calls minute by minute. Both are hourly:
 at one minute they would be about as many rows as the sessions and calls themselves, so figures of a
-partial hour come from `sessions` and from the call rows' arrays instead. Every row of the pass carries its start time as version, and the pass ends by
-making that version its hours' current generation (rollup_generations); readers see only current rows
-(views rollup_agents_live, rollup_calls_live). So recomputing an hour is idempotent, never visible half
-done, and keys that vanished (a session whose agent was repaired, or that moved to another hour) drop out.
+partial hour come from `sessions` and from the call rows' arrays instead. Every row of the pass carries
+its start time as version, and the pass ends by making that version its hours' current generation
+(rollup_generations); readers see only current rows (views rollup_agents_live, rollup_calls_live). So
+recomputing an hour is idempotent, never visible half done, and keys that vanished (a session whose agent
+was repaired, or that moved to another hour) drop out.
 """
 
 from __future__ import annotations

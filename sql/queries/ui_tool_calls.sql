@@ -12,8 +12,8 @@ FROM
     FROM
     (
         SELECT agent_name, agent_version, name AS tool, sum(calls) AS part_calls, sum(errors) AS part_errors,
-               sum(duration_ns_sum) AS part_duration, sumMap(latency_hist) AS whole_hist,
-               mapKeys(whole_hist) AS part_keys, mapValues(whole_hist) AS part_counts
+               sum(duration_ns_sum) AS part_duration, mapKeys(sumMap(latency_hist)) AS part_keys,
+               mapValues(sumMap(latency_hist)) AS part_counts
         FROM rollup_calls_live
         WHERE tenant = {tenant:String} AND grain = '1h' AND kind = 'tool' AND name != ''
           AND bucket >= {since:DateTime64(9)} AND bucket + INTERVAL 1 HOUR <= {until:DateTime64(9)}
@@ -23,8 +23,8 @@ FROM
         GROUP BY agent_name, agent_version, name
         UNION ALL
         SELECT agent_name, agent_version, name AS tool, count() AS part_calls, sum(failure) AS part_errors,
-               sum(duration) AS part_duration, map() AS whole_hist, groupArray(sl_latency_key(duration, {gamma:Float64})) AS part_keys,
-               arrayResize(CAST([], 'Array(UInt64)'), length(part_keys), toUInt64(1)) AS part_counts
+               sum(duration) AS part_duration, sumMap([sl_latency_key(duration, {gamma:Float64})], [toUInt64(1)]).1 AS part_keys,
+               sumMap([sl_latency_key(duration, {gamma:Float64})], [toUInt64(1)]).2 AS part_counts
         FROM rollup_calls_live
         ARRAY JOIN minutes AS minute, durations_ns AS duration, failures AS failure
         WHERE tenant = {tenant:String} AND grain = '1h' AND kind = 'tool' AND name != ''

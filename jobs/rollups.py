@@ -45,11 +45,17 @@ def hours_from(frame: pl.DataFrame) -> list[TenantHour]:
     return [(tenant, dt.datetime.fromtimestamp(int(hour), dt.UTC)) for tenant, hour in frame.select("tenant", "hour").iter_rows()]
 
 
-def _in_hours(sessions: pl.DataFrame, hours: list[TenantHour]) -> pl.DataFrame:
-    """The sessions that start in one of the (tenant, hour) buckets, as sql/queries/jobs_rollup_sessions.sql selects them."""
+def agent_rollups(sessions: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+    """The hourly session rollup rows of these sessions, budgets carried in; minutes are read from `sessions` itself."""
+    return session_rollups(sessions, "1h", load_budgets(settings.budgets_file))
+
+
+def _in_hours(frame: pl.DataFrame, hours: list[TenantHour], moment: str) -> pl.DataFrame:
+    """The rows whose moment lies in one of the (tenant, hour) buckets (sessions by start, as
+    sql/queries/jobs_rollup_sessions.sql selects them; rollup rows by bucket)."""
     wanted = pl.DataFrame({"tenant": [tenant for tenant, _ in hours], "hour": [hour for _, hour in hours]},
-                          schema={"tenant": pl.String, "hour": pl.Datetime("ns", "UTC")})
-    return (sessions.with_columns(pl.col("first_start").dt.truncate("1h").alias("hour"))
+                          schema={"tenant": pl.String, "hour": frame.schema[moment]})
+    return (frame.with_columns(pl.col(moment).dt.truncate("1h").alias("hour"))
             .join(wanted, on=["tenant", "hour"], how="semi").drop("hour"))
 
 
@@ -63,17 +69,17 @@ def group_hours(hours: Iterable[TenantHour], span_hours: int) -> list[list[Tenan
 
 
 def run_rollup_pass(store: Any, settings: Settings, hours: list[TenantHour], now: dt.datetime,
-                    live: pl.DataFrame | None = None) -> RollupPassResult:
+                    live: pl.DataFrame | None = None, agent_rows: pl.DataFrame | None = None) -> RollupPassResult:
     """Recomputes the rollups of the given (tenant, hour) buckets as of now (written with version now).
-    live: every live session of those hours when the caller has them (a full recompute), else they are read."""
+    live: every live session of those hours when the caller has them (a full recompute), else they are read;
+    agent_rows: agent_rollups(live, ...), when the caller computed them already."""
     if not hours:
         return RollupPassResult()
     first = min(hour for _, hour in hours)
     params = {"hours": json.dumps([[tenant, int(hour.timestamp())] for tenant, hour in hours]),
               "from": param(first), "to": param(max(hour for _, hour in hours) + dt.timedelta(hours=1))}
-    sessions = store.frame("jobs_rollup_sessions", params) if live is None else _in_hours(live, hours)
-    budgets = load_budgets(settings.budgets_file)
-    rows = session_rollups(sessions, "1h", budgets)  # minutes are read from `sessions` itself
+    sessions = store.frame("jobs_rollup_sessions", params) if live is None else _in_hours(live, hours, "first_start")
+    rows = agent_rollups(sessions, settings) if agent_rows is None else _in_hours(agent_rows, hours, "bucket")
     rows = rows.with_columns(pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("computed_at"))
     store.insert_frame("jobs_insert_rollup_agents", rows)
     versioned = {**params, "computed_at": param(now)}

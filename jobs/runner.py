@@ -10,11 +10,12 @@ import datetime as dt
 import json
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
 
-from jobs.rollups import group_hours, hours_from, run_rollup_pass
+from jobs.rollups import agent_rollups, group_hours, hours_from, run_rollup_pass
 from jobs.session_rules import TOMBSTONE_OFFSET
 from jobs.sessions import SessionPassResult, SessionScope, run_session_pass
 from jobs.time_ranges import EPOCH, param
@@ -68,7 +69,8 @@ class JobRunner:
         """Every session the spans table holds, then every hour that has sessions or rollups."""
         with self._lock:
             started = self.now()
-            written = self._all_sessions(started)
+            # The hourly session rollups of every live session are computed while ClickHouse writes the sessions.
+            written = self._all_sessions(started, beside_write=lambda live: agent_rollups(live, self.settings))
             self._set_watermark(SESSIONS, started)
             first, last = self.span_range()
             hours = 0
@@ -77,7 +79,7 @@ class JobRunner:
                 found = hours_from(self.store.frame("jobs_rollup_range_hours", {
                     "since": param(first), "until": param(last + dt.timedelta(hours=1))}))
                 # The pass has every live session of the range in hand: the rollups need not read them back.
-                self._rollup_hours(found, rollup_started, whole=True, sessions=written.live)
+                self._rollup_hours(found, rollup_started, whole=True, sessions=written.live, agent_rows=written.beside)
                 self._set_watermark(ROLLUPS, rollup_started)
                 self._rolled += [started, started - TOMBSTONE_OFFSET]
                 hours = len(found)
@@ -104,18 +106,18 @@ class JobRunner:
             rows = run_weekly_review(self.store, self.settings, week, self.now())
             return {"job": "weekly-review", "week": week, "rows": rows}
 
-    def _all_sessions(self, started: dt.datetime) -> SessionPassResult:
+    def _all_sessions(self, started: dt.datetime, beside_write: Callable[[pl.DataFrame], Any] | None = None) -> SessionPassResult:
         first, last = self.span_range()
         if first is None or last is None:
             return SessionPassResult()
-        return run_session_pass(self.store, self.settings, SessionScope.all_spans(first, last), started)
+        return run_session_pass(self.store, self.settings, SessionScope.all_spans(first, last), started, beside_write)
 
     def _rollup_hours(self, hours: list[tuple[str, dt.datetime]], started: dt.datetime, whole: bool = False,
-                      sessions: pl.DataFrame | None = None) -> None:
+                      sessions: pl.DataFrame | None = None, agent_rows: pl.DataFrame | None = None) -> None:
         # Incremental passes group far-apart dirty hours (a late span from last week) so each group reads
         # spans from its own hours on; a full recompute reads them all once.
         for group in [hours] if whole else group_hours(hours, self.settings.jobs_backfill_chunk_hours):
-            run_rollup_pass(self.store, self.settings, group, started, sessions)
+            run_rollup_pass(self.store, self.settings, group, started, sessions, agent_rows)
 
     def _watermark(self, job: str) -> dt.datetime | None:
         row = self.store.frame("jobs_watermark", {"job": job}).row(0, named=True)

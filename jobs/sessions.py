@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +64,7 @@ class SessionPassResult:
     sessions: int = 0
     tombstones: int = 0
     live: pl.DataFrame | None = None  # with the scope everything: the live rows written, every session of the range
+    beside: Any = None  # what beside_write returned
 
 
 def rules_from(settings: Settings) -> SessionRules:
@@ -79,8 +82,11 @@ def _four_keys(keys: list[str]) -> str:
     return json.dumps((keys + [keys[-1] if keys else ""] * 4)[:4])
 
 
-def run_session_pass(store: Any, settings: Settings, scope: SessionScope, now: dt.datetime) -> SessionPassResult:
-    """Recomputes the sessions of scope as of now (the ClickHouse clock) and writes them with version now."""
+def run_session_pass(store: Any, settings: Settings, scope: SessionScope, now: dt.datetime,
+                     beside_write: Callable[[pl.DataFrame], Any] | None = None) -> SessionPassResult:
+    """Recomputes the sessions of scope as of now (the ClickHouse clock) and writes them with version now.
+    beside_write (scope everything only): Polars work on the live rows, run in a thread while ClickHouse writes
+    them (on one core); its result comes back as SessionPassResult.beside."""
     params = scope.params()
     if scope.everything:
         scan_from, scan_to = scope.start_from, scope.start_to
@@ -94,12 +100,14 @@ def run_session_pass(store: Any, settings: Settings, scope: SessionScope, now: d
         **params, **attribute_params(settings), "everything": int(scope.everything),
         "scan_from": param(scan_from), "scan_to": param(scan_to)})
     rows = session_rows(totals, rules_from(settings), now, now)
-    store.insert_frame("jobs_insert_sessions", rows)
-    if scope.everything:
-        store.run("jobs_tombstone_stale_sessions", {"scan_from": param(scan_from), "scan_to": param(scan_to),
-                                                    "computed_at": param(now), "tombstone_at": param(now - TOMBSTONE_OFFSET)})
+    live = rows.filter(pl.col("is_deleted") == 0) if scope.everything else None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        beside = pool.submit(beside_write, live) if beside_write is not None and live is not None else None
+        store.insert_frame("jobs_insert_sessions", rows)
+        if scope.everything:
+            store.run("jobs_tombstone_stale_sessions", {"scan_from": param(scan_from), "scan_to": param(scan_to),
+                                                        "computed_at": param(now), "tombstone_at": param(now - TOMBSTONE_OFFSET)})
     deleted = int(rows.get_column("is_deleted").sum())
     log.debug("session pass %s: %d sessions, %d tombstones", scope, rows.height - deleted, deleted)
-    live = rows.filter(pl.col("is_deleted") == 0) if scope.everything else None
-    return SessionPassResult(sessions=rows.height - deleted, tombstones=deleted, live=live)
-
+    return SessionPassResult(sessions=rows.height - deleted, tombstones=deleted, live=live,
+                             beside=beside.result() if beside is not None else None)

@@ -13,7 +13,7 @@ INSERT INTO rollup_calls (tenant, agent_name, grain, bucket, agent_version, envi
 WITH
     sessions_in AS
     (
-        SELECT tenant, session_id, agent_name, agent_version, environment, segment, first_start
+        SELECT reinterpretAsUInt128(murmurHash3_128(tenant, session_id)) AS session_key, tenant, agent_name, agent_version, environment, segment, first_start
         FROM sessions FINAL
         WHERE first_start >= {from:DateTime64(9)} AND first_start < {to:DateTime64(9)}
           AND (tenant, toStartOfHour(first_start)) IN
@@ -21,7 +21,9 @@ WITH
     ),
     calls AS
     (
-        SELECT tenant, session_id, duration_ns, toUInt64(status_code = 'ERROR') AS failed,
+        -- Calls find their session by a 128-bit hash of (tenant, session_id): a third cheaper to join on than the
+        -- two strings; a false match needs two keys to collide (odds about 10^-20 with a billion sessions in a pass).
+        SELECT reinterpretAsUInt128(murmurHash3_128(tenant, session_id)) AS session_key, duration_ns, toUInt64(status_code = 'ERROR') AS failed,
                if(operation = 'execute_tool', 'tool', 'model') AS kind,
                if(operation = 'execute_tool', if(tool_name = '', '(unnamed)', tool_name), '') AS tool
         FROM spans FINAL
@@ -60,7 +62,7 @@ FROM
         SELECT tenant, agent_name, agent_version, environment, segment, kind, tool, duration_ns, failed,
                toStartOfHour(first_start) AS hour, toUInt8(toMinute(first_start)) AS minute
         FROM calls
-        INNER JOIN sessions_in USING (tenant, session_id)
+        INNER JOIN sessions_in USING (session_key)
     )
     GROUP BY GROUPING SETS (
         (tenant, agent_name, agent_version, environment, segment, hour, kind, tool),

@@ -3,7 +3,8 @@
 Fills a fresh embedded store (a temp dir unless --data-dir) straight from SQL (sql/queries/bench_fill_spans.sql:
 sessions of --spans-per-session spans spread over --days, ingested_at following start_time), merges the
 spans parts as background merges would (--no-settle to skip), then times:
-- full recompute: JobRunner.full_recompute() (every session, every rollup hour), --repeat times;
+- full recompute: JobRunner.full_recompute() (every session, every rollup hour), --repeat times, each after
+  the jobs' tables are merged (OPTIMIZE ... FINAL, untimed) as background merges would leave them;
 - one incremental minute: one more minute of sessions arrives (ingested now, starting a minute ago) and
   JobRunner.incremental_pass() runs, --repeat times, each with a new minute.
 Prints a table and writes bench/results/jobs-<timestamp>.json.
@@ -34,6 +35,7 @@ from spanledger.settings import load_settings  # noqa: E402
 from store import open_store  # noqa: E402
 
 TENANT = "bench"
+JOB_TABLES = ("sessions", "rollup_agents", "rollup_calls", "rollup_generations")  # merged before each full recompute
 
 
 def fill(store, first_session: int, sessions: int, start: dt.datetime, step_ms: int, agents: int,
@@ -89,6 +91,8 @@ def main() -> int:
                 result["settle_seconds"] = round(time.perf_counter() - began, 1)
         full = []
         for _ in range(args.repeat):
+            for table in JOB_TABLES:
+                store.run("bench_settle_table", {"table": table})
             began = time.perf_counter()
             summary = runner.full_recompute()
             full.append(time.perf_counter() - began)

@@ -7,13 +7,20 @@
 -- in (minute, duration) order, as the arrays minutes, durations_ns and failures (sql/0020_rollup_calls_minute_detail.sql):
 -- what ranges that end within an hour are read from. Spans are read FINAL (each call once) from {from} to
 -- {spans_to}, the last end of those sessions.
+-- Each call carries only its session's group and minute through the join and the aggregation: the group
+-- (gid) is a 128-bit hash of the session's tenant, agent, version, environment, segment and hour, whose
+-- values join back onto the aggregated rows. Calls find their session by a 128-bit hash of (tenant,
+-- session_id). Both cost a fraction of carrying and grouping by the strings; a wrong match needs two keys to
+-- collide (odds about 10^-20 with a billion sessions in a pass).
 INSERT INTO rollup_calls (tenant, agent_name, grain, bucket, agent_version, environment, segment, kind, name,
                           calls, errors, duration_ns_sum, ms_p50, ms_p95, ms_p99, latency_hist,
                           minutes, durations_ns, failures, computed_at)
 WITH
     sessions_in AS
     (
-        SELECT reinterpretAsUInt128(murmurHash3_128(tenant, session_id)) AS session_key, tenant, agent_name, agent_version, environment, segment, first_start
+        SELECT reinterpretAsUInt128(murmurHash3_128(tenant, session_id)) AS session_key,
+               reinterpretAsUInt128(murmurHash3_128(tenant, agent_name, agent_version, environment, segment, toStartOfHour(first_start))) AS gid,
+               tenant, agent_name, agent_version, environment, segment, first_start
         FROM sessions FINAL
         WHERE first_start >= {from:DateTime64(9)} AND first_start < {to:DateTime64(9)}
           AND (tenant, toStartOfHour(first_start)) IN
@@ -21,24 +28,31 @@ WITH
     ),
     calls AS
     (
-        -- Calls find their session by a 128-bit hash of (tenant, session_id): a third cheaper to join on than the
-        -- two strings; a false match needs two keys to collide (odds about 10^-20 with a billion sessions in a pass).
         SELECT reinterpretAsUInt128(murmurHash3_128(tenant, session_id)) AS session_key, duration_ns, toUInt64(status_code = 'ERROR') AS failed,
                if(operation = 'execute_tool', 'tool', 'model') AS kind,
                if(operation = 'execute_tool', if(tool_name = '', '(unnamed)', tool_name), '') AS tool
         FROM spans FINAL
         WHERE start_time >= {from:DateTime64(9)} AND start_time <= {spans_to:DateTime64(9)}
           AND operation IN ('chat', 'text_completion', 'embeddings', 'execute_tool')
+    ),
+    session_groups AS
+    (
+        SELECT session_key, gid, toUInt8(toMinute(first_start)) AS minute
+        FROM sessions_in
+    ),
+    groups AS
+    (
+        SELECT gid, any(tenant) AS tenant, any(agent_name) AS agent_name, any(agent_version) AS agent_version,
+               any(environment) AS environment, any(segment) AS segment, any(toStartOfHour(first_start)) AS hour
+        FROM sessions_in GROUP BY gid
     )
 SELECT tenant, agent_name, '1h' AS grain, hour AS bucket, agent_version, environment, segment, kind, name, calls,
        errors, duration_ns_sum, ms_p50, ms_p95, ms_p99, latency_hist,
-       arrayMap(call -> toUInt8(bitShiftRight(call, 58)), detail) AS minutes,
-       arrayMap(call -> bitAnd(bitShiftRight(call, 1), 0x1FFFFFFFFFFFFFF), detail) AS durations_ns,
-       arrayMap(call -> toUInt8(bitAnd(call, 1)), detail) AS failures, computed_at
+       minutes, durations_ns, failures, computed_at
 FROM
 (
     SELECT
-        tenant, agent_name, agent_version, environment, segment, kind, hour,
+        gid, kind,
         if(grouping(tool) = 0, tool, '') AS name,
         grouping(tool) AS all_tools,
         count() AS calls,
@@ -52,22 +66,20 @@ FROM
         arrayFilter(i -> i = 1 OR keys[i] != keys[i - 1], arrayEnumerate(keys)) AS starts,
         mapFromArrays(arrayMap(i -> keys[i], starts),
                       arrayMap(j -> toUInt64(if(j < length(starts), starts[j + 1], length(keys) + 1) - starts[j]), arrayEnumerate(starts))) AS latency_hist,
-        -- Each call as one integer, minute << 58 | duration << 1 | failed, sorted: (minute, duration) order at a
-        -- third of the cost of sorting tuples. Durations in the arrays stop at 2^57 - 1 ns (4.5 years).
         if(all_tools = 0, arraySort(groupArray(bitOr(bitOr(bitShiftLeft(toUInt64(minute), 58),
                                                      bitShiftLeft(least(duration_ns, 0x1FFFFFFFFFFFFFF), 1)), failed))), []) AS detail,
+        arrayMap(call -> toUInt8(bitShiftRight(call, 58)), detail) AS minutes,
+        arrayMap(call -> bitAnd(bitShiftRight(call, 1), 0x1FFFFFFFFFFFFFF), detail) AS durations_ns,
+        arrayMap(call -> toUInt8(bitAnd(call, 1)), detail) AS failures,
         {computed_at:DateTime64(6)} AS computed_at
     FROM
     (
-        SELECT tenant, agent_name, agent_version, environment, segment, kind, tool, duration_ns, failed,
-               toStartOfHour(first_start) AS hour, toUInt8(toMinute(first_start)) AS minute
+        SELECT gid, minute, kind, tool, duration_ns, failed
         FROM calls
-        INNER JOIN sessions_in USING (session_key)
+        INNER JOIN session_groups USING (session_key)
     )
-    GROUP BY GROUPING SETS (
-        (tenant, agent_name, agent_version, environment, segment, hour, kind, tool),
-        (tenant, agent_name, agent_version, environment, segment, hour, kind))
-)
-WHERE kind = 'tool' OR all_tools = 0  -- model calls: only the row of the set by name (its name is ''), which has the arrays
--- A pass's rows are unique by key: sorting them for duplicates at insert (optimize_on_insert) would find none.
+    GROUP BY GROUPING SETS ((gid, kind, tool), (gid, kind))
+    HAVING kind = 'tool' OR all_tools = 0  -- model calls: only the row of the set by name (its name is ''), which has the arrays
+) AS r
+INNER JOIN groups AS g USING (gid)
 SETTINGS do_not_merge_across_partitions_select_final = 1, optimize_on_insert = 0

@@ -81,7 +81,7 @@ class EmbeddedBackend:
     def query_arrow(self, sql: str, params: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> pa.Table:
         # chDB reads the Arrow result in place, from memory it reuses for the next query. The default
         # output_format_arrow_compression_method (lz4_frame) makes pyarrow decompress every buffer into memory of
-        # its own; with 'none' a table read earlier changed under our feet (measured: 2026-11-26). Keep it.
+        # its own; with 'none' a table read earlier changed under our feet (tests/test_store_results.py). Keep it.
         result = self._run(_with_settings(sql, settings), "ArrowTable", params)
         return result if isinstance(result, pa.Table) else pa.table({})
 

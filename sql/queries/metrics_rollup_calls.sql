@@ -1,8 +1,8 @@
 -- Call rollup rows of one agent for the sessions that started in [{since}, {until}), optionally of one version /
 -- environment / segment, with the latency histogram as (key, value) pairs for merging in Polars. Its whole hours
 -- [{hours_since}, {hours_until}) are their hour rows as stored; the partial hours around them are the calls of
--- the range's minutes, from the rows' per-call arrays (rows of one kind and name: model calls, tools per name),
--- added up per hour, kind and name and per hour and kind (the '' rows).
+-- the range's minutes (view rollup_call_minutes), added up per hour, kind and name and per hour and kind (the
+-- '' rows).
 SELECT agent_version, environment, segment, toDateTime64(bucket, 0, 'UTC') AS bucket, kind, name, calls, errors, duration_ns_sum,
        CAST(arrayZip(mapKeys(latency_hist), mapValues(latency_hist)), 'Array(Tuple(key UInt16, value UInt64))') AS latency_hist
 FROM rollup_calls_live
@@ -21,13 +21,9 @@ FROM
            sum(duration) AS duration_ns_sum, sumMap([sl_latency_key(duration, {gamma:Float64})], [toUInt64(1)]) AS hist
     FROM
     (
-        SELECT agent_version, environment, segment, bucket, kind, name, minute, duration, failure
-        FROM rollup_calls_live
-        ARRAY JOIN minutes AS minute, durations_ns AS duration, failures AS failure
-        WHERE tenant = {tenant:String} AND agent_name = {agent:String} AND grain = '1h' AND (kind = 'model' OR name != '')
-          AND bucket >= toStartOfHour({since:DateTime64(9)}) AND bucket < {until:DateTime64(9)}
-          AND NOT (bucket >= {hours_since:DateTime64(9)} AND bucket < {hours_until:DateTime64(9)})
-          AND bucket + minute * 60 >= {since:DateTime64(9)} AND bucket + minute * 60 < {until:DateTime64(9)}
+        SELECT agent_version, environment, segment, bucket, kind, name, duration, failure
+        FROM rollup_call_minutes(since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
+        WHERE tenant = {tenant:String} AND agent_name = {agent:String}
           AND ({any_version:UInt8} OR agent_version = {version:String})
           AND ({any_environment:UInt8} OR environment = {environment:String})
           AND ({any_segment:UInt8} OR segment = {segment:String})

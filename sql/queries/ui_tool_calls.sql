@@ -1,8 +1,7 @@
 -- Tool calls per agent, version and tool of {tenant} whose sessions started in [{since}, {until}), optionally of
 -- one agent / version / environment: counts, errors and the merged latency histogram as (key, value) pairs
 -- (jobs/percentiles.py reads percentiles from it). Hours inside the range add their rows' totals and histograms;
--- the range's partial hours add the calls of its minutes, read from the rows' per-call arrays and keyed by
--- sl_latency_key (only those hours' arrays are read).
+-- the range's partial hours add the calls of its minutes (view rollup_call_minutes), keyed by sl_latency_key.
 SELECT agent_name, agent_version, tool, calls, errors, duration_ns_sum,
        CAST(arrayZip(hist.1, hist.2), 'Array(Tuple(key UInt16, value UInt64))') AS latency_hist
 FROM
@@ -25,12 +24,8 @@ FROM
         SELECT agent_name, agent_version, name AS tool, count() AS part_calls, sum(failure) AS part_errors,
                sum(duration) AS part_duration, sumMap([sl_latency_key(duration, {gamma:Float64})], [toUInt64(1)]).1 AS part_keys,
                sumMap([sl_latency_key(duration, {gamma:Float64})], [toUInt64(1)]).2 AS part_counts
-        FROM rollup_calls_live
-        ARRAY JOIN minutes AS minute, durations_ns AS duration, failures AS failure
-        WHERE tenant = {tenant:String} AND grain = '1h' AND kind = 'tool' AND name != ''
-          AND bucket >= toStartOfHour({since:DateTime64(9)}) AND bucket < {until:DateTime64(9)}
-          AND NOT (bucket >= {since:DateTime64(9)} AND bucket + INTERVAL 1 HOUR <= {until:DateTime64(9)})
-          AND bucket + minute * 60 >= {since:DateTime64(9)} AND bucket + minute * 60 < {until:DateTime64(9)}
+        FROM rollup_call_minutes(since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
+        WHERE tenant = {tenant:String} AND kind = 'tool'
           AND ({any_agent:UInt8} OR agent_name = {agent:String})
           AND ({any_version:UInt8} OR agent_version = {version:String})
           AND ({any_environment:UInt8} OR environment = {environment:String})

@@ -6,6 +6,7 @@ sees which one runs.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -17,8 +18,6 @@ class StoreError(Exception):
 
 
 class Backend(Protocol):
-    stages_loads: bool  # parse a load into spans_stage, then move it (store/store.py, load_otlp_batch)
-
     def execute(self, sql: str, params: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> None:
         """Runs a statement that returns nothing."""
 
@@ -28,6 +27,9 @@ class Backend(Protocol):
     def insert_file(self, sql: str, path: Path, fmt: str, structure: str,
                     params: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> int:
         """Runs an INSERT ... SELECT whose {source} reads the file at path; returns rows written when known."""
+
+    def staged(self) -> AbstractContextManager[Backend]:
+        """The backend a load runs on, where spans_stage is this process's own (store/store.py, load_otlp_batch)."""
 
     def close(self) -> None:
         """Releases the engine; further calls fail."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +46,6 @@ def _settings_clause(settings: dict[str, Any] | None) -> str:
 
 
 class EmbeddedBackend:
-    stages_loads = True  # chDB runs the parsing insert on one thread; the staged move writes on every core
-
     def __init__(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "chdb"
@@ -90,6 +90,11 @@ class EmbeddedBackend:
         source = f"file('{_quote(str(path))}', '{fmt}', '{_quote(structure)}')"
         result = self._run(_with_settings(sql.replace("{source}", source), settings), "CSV", params)
         return int(result.rows_written()) if hasattr(result, "rows_written") else -1
+
+    @contextmanager
+    def staged(self) -> Iterator[EmbeddedBackend]:
+        """This backend: one process owns the data directory, so spans_stage (sql/0055_spans_stage.sql) is its own."""
+        yield self
 
     def close(self) -> None:
         with self._lock:

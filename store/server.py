@@ -3,30 +3,34 @@
 from __future__ import annotations
 
 import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from store import sql_files
 from store.backend import StoreError
 
 
 class ServerBackend:
-    stages_loads = False  # instances may share a server: each load goes straight into spans_load
-
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, session_id: str | None = None) -> None:
         import clickhouse_connect  # only this backend needs it
 
         self._local = threading.local()
         self._url = url
+        self._session_id = session_id
         self._connect = clickhouse_connect.get_client
+        self._loads: ServerBackend | None = None
         self._client()  # fail at start, not on the first span
 
     def _client(self) -> Any:
         client = getattr(self._local, "client", None)
         if client is None:
             try:
-                client = self._connect(dsn=self._url, autogenerate_session_id=False)
+                client = self._connect(dsn=self._url, autogenerate_session_id=False, session_id=self._session_id)
             except Exception as exc:
                 raise StoreError(f"cannot connect to ClickHouse at {_redact(self._url)}: {exc}") from exc
             self._local.client = client
@@ -57,10 +61,21 @@ class ServerBackend:
         written = getattr(summary, "written_rows", None)
         return int(written) if written is not None else -1
 
+    @contextmanager
+    def staged(self) -> Iterator[ServerBackend]:
+        """A backend in a ClickHouse session of its own, holding spans_stage as a temporary table: instances that
+        share a server each stage their loads apart. Made again if the session expired between loads."""
+        if self._loads is None:
+            self._loads = ServerBackend(self._url, session_id=f"spanledger-load-{uuid.uuid4()}")
+        self._loads.execute(sql_files.query("create_session_stage"))
+        yield self._loads
+
     def close(self) -> None:
         client = getattr(self._local, "client", None)
         if client is not None:
             client.close()
+        if self._loads is not None:
+            self._loads.close()
 
 
 def _redact(url: str) -> str:

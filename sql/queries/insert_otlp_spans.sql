@@ -1,13 +1,13 @@
 -- Explode a batch of OTLP ExportTraceServiceRequest messages into typed span rows.
 -- {source} is the batch: file(...) in embedded mode, input(...) in server mode, both in the
 -- 'Protobuf' format with ingest/otlp_columns.proto; one source row is one request.
--- The attribute precedence table (README, "Attribute resolution") is the sl_pick*/sl_* key lists here
--- and in sql/0001_span_functions.sql. Invalid spans are left out (sl_span_problem) and reported
--- separately; the rest go into spans in one insert: {into} is spans_load (sql/0052_spans_load.sql), or
--- spans_stage when the store moves them on from there (store/store.py, load_otlp_batch).
+-- The attribute precedence table (README, "Attribute resolution") is the sl_first*/sl_at key lists here
+-- (keys listed in sql/0056_attribute_codes.sql). Invalid spans are left out (sl_span_problem) and reported
+-- separately; the rest go into spans_stage, where each span holds the session, user and agent it names
+-- itself: sql/queries/move_staged_spans.sql fills in what its trace names and moves the rows into spans.
 -- Every stored string passes the redaction (sql/0050_redaction_functions.sql); the lookups of tokens,
 -- models and cost read the values as sent. {redact_*} parameters: ingest/redaction.py.
-INSERT INTO {into} (
+INSERT INTO spans_stage (
     tenant, trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ns,
     status_code, status_message, service_name, service_version, environment, agent_name, agent_version,
     operation, provider, request_model, response_model, tool_name, session_id, user_id,
@@ -18,9 +18,7 @@ SELECT
     tenant, trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ns,
     status_code, sl_redact_text(status_message, {redact_detectors:Array(String)}, {redact_salt:String}, {redact_custom:String}),
     service_name, service_version, environment, agent_name, agent_version,
-    operation, provider, request_model, response_model, tool_name,
-    sl_redact_text(session_id, {redact_detectors:Array(String)}, {redact_salt:String}, {redact_custom:String}),
-    sl_redact_text(user_id, {redact_detectors:Array(String)}, {redact_salt:String}, {redact_custom:String}),
+    operation, provider, request_model, response_model, tool_name, session_id, user_id,
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
     cost_usd, cost_source, scope_name, scope_version,
     sl_redact_map(kept_attributes, {redact_detectors:Array(String)}, {redact_salt:String}, {redact_custom:String},
@@ -69,23 +67,12 @@ SELECT
     -- Which context came from the trace rather than the span's own attributes (bits: 1 session,
     -- 2 user, 4 agent name, 8 agent version): the context repair may still correct those.
     toUInt8((explicit_session = '') + 2 * (explicit_user = '') + 4 * (explicit_agent = '') + 8 * (explicit_agent_version = '')) AS context_inherited,
-    -- Of those, the ones not even the rest of its trace in this batch named (same bits): the span holds a
-    -- fallback (trace id, service name) until a later batch names them and the context repair runs.
-    toUInt8((explicit_session = '' AND trace_session = '') + 2 * (explicit_user = '' AND trace_user = '')
-            + 4 * (explicit_agent = '' AND trace_agent = '') + 8 * (explicit_agent_version = '' AND trace_agent_version = '')) AS context_fallback
+    toUInt8(0) AS context_fallback  -- set by the move
 FROM
 (
     SELECT
         *,
-        -- Spans of one trace share their session, user and agent even when only the root names them.
-        max(explicit_session) OVER w AS trace_session,
-        max(explicit_user) OVER w AS trace_user,
-        max(explicit_agent) OVER w AS trace_agent,
-        max(explicit_agent_version) OVER w AS trace_agent_version,
-        if(explicit_session != '', explicit_session, if(trace_session != '', trace_session, trace_id)) AS session_id,
-        if(explicit_user != '', explicit_user, trace_user) AS user_id,
-        if(explicit_agent != '', explicit_agent, if(trace_agent != '', trace_agent, service_name)) AS agent_name,
-        if(explicit_agent_version != '', explicit_agent_version, if(trace_agent_version != '', trace_agent_version, service_version)) AS agent_version,
+        explicit_session AS session_id, explicit_user AS user_id, explicit_agent AS agent_name, explicit_agent_version AS agent_version,
         -- Inputs count cache reads and writes (semconv); a count below them evidently left them out.
         if(in_raw < cache_read_tokens + cache_write_tokens, in_raw + cache_read_tokens + cache_write_tokens, in_raw) AS input_tokens,
         if(out_raw < reasoning_tokens, out_raw + reasoning_tokens, out_raw) AS output_tokens,
@@ -97,14 +84,8 @@ FROM
     (
         SELECT
             *,
-            attributes AS a,
-            if(resource_attributes['service.name'] != '', resource_attributes['service.name'], 'unknown_service') AS service_name,
-            resource_attributes['service.version'] AS service_version,
-            multiIf(resource_attributes['deployment.environment.name'] != '', resource_attributes['deployment.environment.name'],
-                    resource_attributes['deployment.environment'] != '', resource_attributes['deployment.environment'],
-                    a['langfuse.environment']) AS environment,
-            lower(sl_pick5(a, 'gen_ai.operation.name', 'openinference.span.kind', 'traceloop.span.kind',
-                           'langfuse.observation.type', 'llm.request.type')) AS op_raw,
+            multiIf(resource_environment != '', resource_environment, v_lf_env) AS environment,
+            lower(v_op) AS op_raw,
             multiIf(
                 op_raw IN ('chat', 'llm', 'generation', 'generate_content'), 'chat',
                 op_raw IN ('text_completion', 'completion'), 'text_completion',
@@ -112,54 +93,75 @@ FROM
                 op_raw IN ('execute_tool', 'tool'), 'execute_tool',
                 op_raw IN ('invoke_agent', 'create_agent', 'agent'), 'invoke_agent',
                 op_raw IN ('retrieval', 'retriever', 'reranker'), 'retrieval',
-                op_raw = 'handoff' OR a['spanledger.handoff'] IN ('true', '1') OR startsWith(lower(name), 'handoff'), 'handoff',
-                op_raw = '' AND (a['gen_ai.request.model'] != '' OR a['llm.model_name'] != ''), 'chat',
+                op_raw = 'handoff' OR v_handoff IN ('true', '1') OR startsWith(lower(name), 'handoff'), 'handoff',
+                op_raw = '' AND has_model, 'chat',
                 'other') AS operation,
-            lower(sl_pick4(a, 'gen_ai.provider.name', 'gen_ai.system', 'llm.provider', 'llm.system')) AS provider,
+            lower(v_provider) AS provider,
             multiIf(
-                a['gen_ai.request.model'] != '', a['gen_ai.request.model'],
-                a['llm.request.model'] != '', a['llm.request.model'],
-                a['langfuse.observation.model.name'] != '', a['langfuse.observation.model.name'],
-                a['llm.invocation_parameters'] LIKE '%"model"%', JSONExtractString(a['llm.invocation_parameters'], 'model'),
-                a['input.mime_type'] = 'application/json' AND a['input.value'] LIKE '%"model"%', JSONExtractString(a['input.value'], 'model'),
-                a['llm.model_name'] != '', a['llm.model_name'],
-                a['embedding.model_name']) AS request_model,
-            sl_pick4(a, 'gen_ai.response.model', 'llm.response.model', 'llm.model_name', 'embedding.model_name') AS response_model,
-            multiIf(a['gen_ai.tool.name'] != '', a['gen_ai.tool.name'], a['tool.name'] != '', a['tool.name'],
-                    operation != 'execute_tool', '',
-                    a['traceloop.entity.name'] != '', a['traceloop.entity.name'], name) AS tool_name,
-            sl_session(a) AS explicit_session,
-            sl_user(a) AS explicit_user,
-            sl_agent(a) AS explicit_agent,
-            sl_agent_version(a) AS explicit_agent_version,
-            a['langfuse.observation.usage_details'] AS lf_usage,
+                v_req1 != '', v_req1,
+                v_invocation LIKE '%"model"%', JSONExtractString(v_invocation, 'model'),
+                v_input_mime = 'application/json' AND v_input LIKE '%"model"%', JSONExtractString(v_input, 'model'),
+                v_req2) AS request_model,
+            v_resp AS response_model,
+            multiIf(v_tool != '', v_tool, operation != 'execute_tool', '', v_entity != '', v_entity, name) AS tool_name,
+            v_session AS explicit_session,
+            v_user AS explicit_user,
+            multiIf(v_agent != '', v_agent, v_span_kind = 'agent', v_entity, '') AS explicit_agent,
+            v_agent_version AS explicit_agent_version,
             sl_count(multiIf(
-                a['gen_ai.usage.input_tokens'] != '', a['gen_ai.usage.input_tokens'],
-                a['gen_ai.usage.prompt_tokens'] != '', a['gen_ai.usage.prompt_tokens'],
-                a['llm.token_count.prompt'] != '', a['llm.token_count.prompt'],
-                a['llm.usage.prompt_tokens'] != '', a['llm.usage.prompt_tokens'],
-                lf_usage != '', toString(JSONExtractUInt(lf_usage, 'input') + JSONExtractUInt(lf_usage, 'input_cached_tokens')
-                                         + JSONExtractUInt(lf_usage, 'cache_read_input_tokens')),
+                v_in != '', v_in,
+                v_lf_usage != '', toString(JSONExtractUInt(v_lf_usage, 'input') + JSONExtractUInt(v_lf_usage, 'input_cached_tokens')
+                                         + JSONExtractUInt(v_lf_usage, 'cache_read_input_tokens')),
                 '')) AS in_raw,
-            sl_count(multiIf(
-                a['gen_ai.usage.output_tokens'] != '', a['gen_ai.usage.output_tokens'],
-                a['gen_ai.usage.completion_tokens'] != '', a['gen_ai.usage.completion_tokens'],
-                a['llm.token_count.completion'] != '', a['llm.token_count.completion'],
-                a['llm.usage.completion_tokens'] != '', a['llm.usage.completion_tokens'],
-                lf_usage != '', toString(JSONExtractUInt(lf_usage, 'output')),
-                '')) AS out_raw,
-            sl_count(sl_pick4(a, 'gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.cache_read_input_tokens',
-                              'llm.token_count.prompt_details.cache_read', 'gen_ai.usage.cached_tokens')) AS cache_read_tokens,
-            sl_count(sl_pick4(a, 'gen_ai.usage.cache_write.input_tokens', 'gen_ai.usage.cache_creation.input_tokens',
-                              'gen_ai.usage.cache_creation_input_tokens', 'llm.token_count.prompt_details.cache_write')) AS cache_write_tokens,
-            sl_count(sl_pick4(a, 'gen_ai.usage.reasoning.output_tokens', 'gen_ai.usage.reasoning_tokens',
-                              'llm.token_count.completion_details.reasoning', 'llm.usage.reasoning_tokens')) AS reasoning_tokens,
+            sl_count(multiIf(v_out != '', v_out, v_lf_usage != '', toString(JSONExtractUInt(v_lf_usage, 'output')), '')) AS out_raw,
+            sl_count(v_cache_read) AS cache_read_tokens,
+            sl_count(v_cache_write) AS cache_write_tokens,
+            sl_count(v_reasoning) AS reasoning_tokens,
             toFloat64OrNull(multiIf(
-                a['gen_ai.usage.cost'] != '', a['gen_ai.usage.cost'],
-                a['llm.cost.total'] != '', a['llm.cost.total'],
-                a['gen_ai.usage.cost_usd'] != '', a['gen_ai.usage.cost_usd'],
-                a['langfuse.observation.cost_details'] LIKE '%"total"%', toString(JSONExtractFloat(a['langfuse.observation.cost_details'], 'total')),
+                v_cost != '', v_cost,
+                v_lf_cost LIKE '%"total"%', toString(JSONExtractFloat(v_lf_cost, 'total')),
                 '')) AS provided_cost
+        -- Each value the resolution reads is taken here, once per span, through the codes (c) of its attribute
+        -- keys; the layer above only combines them. query_plan_merge_expressions = 0 keeps the layers apart, so
+        -- these are read for every span at once rather than again for each branch of a multiIf (2 µs a span).
+        FROM
+        (
+        SELECT
+            *,
+            sl_first5(mapValues(attributes), c, 'gen_ai.operation.name', 'openinference.span.kind', 'traceloop.span.kind',
+                      'langfuse.observation.type', 'llm.request.type') AS v_op,
+            sl_at(mapValues(attributes), c, 'spanledger.handoff') AS v_handoff,
+            has(c, sl_key_code('gen_ai.request.model')) OR has(c, sl_key_code('llm.model_name')) AS has_model,
+            sl_first4(mapValues(attributes), c, 'gen_ai.provider.name', 'gen_ai.system', 'llm.provider', 'llm.system') AS v_provider,
+            sl_first3(mapValues(attributes), c, 'gen_ai.request.model', 'llm.request.model', 'langfuse.observation.model.name') AS v_req1,
+            sl_at(mapValues(attributes), c, 'llm.invocation_parameters') AS v_invocation,
+            sl_at(mapValues(attributes), c, 'input.mime_type') AS v_input_mime,
+            sl_at(mapValues(attributes), c, 'input.value') AS v_input,
+            sl_first2(mapValues(attributes), c, 'llm.model_name', 'embedding.model_name') AS v_req2,
+            sl_first4(mapValues(attributes), c, 'gen_ai.response.model', 'llm.response.model', 'llm.model_name', 'embedding.model_name') AS v_resp,
+            sl_first2(mapValues(attributes), c, 'gen_ai.tool.name', 'tool.name') AS v_tool,
+            sl_at(mapValues(attributes), c, 'traceloop.entity.name') AS v_entity,
+            sl_at(mapValues(attributes), c, 'traceloop.span.kind') AS v_span_kind,
+            sl_first5(mapValues(attributes), c, 'gen_ai.conversation.id', 'session.id', 'traceloop.association.properties.session_id',
+                      'langfuse.session.id', 'gen_ai.session.id') AS v_session,
+            sl_first4(mapValues(attributes), c, 'user.id', 'enduser.id', 'traceloop.association.properties.user_id', 'langfuse.user.id') AS v_user,
+            sl_first2(mapValues(attributes), c, 'gen_ai.agent.name', 'agent.name') AS v_agent,
+            sl_first3(mapValues(attributes), c, 'gen_ai.agent.version', 'langfuse.version', 'agent.version') AS v_agent_version,
+            sl_at(mapValues(attributes), c, 'langfuse.observation.usage_details') AS v_lf_usage,
+            sl_first4(mapValues(attributes), c, 'gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens', 'llm.token_count.prompt', 'llm.usage.prompt_tokens') AS v_in,
+            sl_first4(mapValues(attributes), c, 'gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens', 'llm.token_count.completion', 'llm.usage.completion_tokens') AS v_out,
+            sl_first4(mapValues(attributes), c, 'gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.cache_read_input_tokens',
+                      'llm.token_count.prompt_details.cache_read', 'gen_ai.usage.cached_tokens') AS v_cache_read,
+            sl_first4(mapValues(attributes), c, 'gen_ai.usage.cache_write.input_tokens', 'gen_ai.usage.cache_creation.input_tokens',
+                      'gen_ai.usage.cache_creation_input_tokens', 'llm.token_count.prompt_details.cache_write') AS v_cache_write,
+            sl_first4(mapValues(attributes), c, 'gen_ai.usage.reasoning.output_tokens', 'gen_ai.usage.reasoning_tokens',
+                      'llm.token_count.completion_details.reasoning', 'llm.usage.reasoning_tokens') AS v_reasoning,
+            sl_first3(mapValues(attributes), c, 'gen_ai.usage.cost', 'llm.cost.total', 'gen_ai.usage.cost_usd') AS v_cost,
+            sl_at(mapValues(attributes), c, 'langfuse.observation.cost_details') AS v_lf_cost,
+            sl_at(mapValues(attributes), c, 'langfuse.environment') AS v_lf_env
+        FROM
+        (
+        SELECT *, sl_key_codes(attributes) AS c
         -- The attribute maps are built once here; the layers above read them as columns (an alias
         -- would be expanded into every lookup and make the query slow to plan).
         FROM
@@ -178,18 +180,24 @@ FROM
                 ss.scope.name AS scope_name,
                 ss.scope.version AS scope_version,
                 sl_attributes_limited(sp.attributes, {max_attributes:UInt32}) AS attributes,
-                resource AS resource_attributes,
+                resource AS resource_attributes, service_name, service_version, resource_environment,
                 arrayMap(e -> (fromUnixTimestamp64Nano(toInt64(e.time_unix_nano), 'UTC'), e.name, sl_attributes_limited(e.attributes, {max_attributes:UInt32})), sp.events) AS events
-            FROM (SELECT sl_redact_map(sl_attributes(rs.resource.attributes), {redact_detectors:Array(String)}, {redact_salt:String},
+            FROM (SELECT *,
+                         if(resource['service.name'] != '', resource['service.name'], 'unknown_service') AS service_name,
+                         resource['service.version'] AS service_version,
+                         multiIf(resource['deployment.environment.name'] != '', resource['deployment.environment.name'],
+                                 resource['deployment.environment']) AS resource_environment
+                  FROM (SELECT sl_redact_map(sl_attributes(rs.resource.attributes), {redact_detectors:Array(String)}, {redact_salt:String},
                                 {redact_custom:String}, {redact_keep:Array(String)}, {redact_drop:Array(String)}) AS resource,
-                  rs.scope_spans AS scope_spans
-                  FROM {source} ARRAY JOIN resource_spans AS rs)
+                        rs.scope_spans AS scope_spans
+                        FROM {source} ARRAY JOIN resource_spans AS rs))
             ARRAY JOIN scope_spans AS ss
             -- Filtered before the join rather than after: a WHERE here costs the planner 70 ms per load.
             ARRAY JOIN arrayFilter(sp -> sl_span_problem(sp, {min_time_ns:UInt64}, {max_time_ns:UInt64}) = '', ss.spans) AS sp
         )
+        )
+        )
     )
-    WINDOW w AS (PARTITION BY trace_id)
 ) AS s
 LEFT ANY JOIN
 (
@@ -198,5 +206,4 @@ LEFT ANY JOIN
     FROM model_prices
 ) AS p USING (price_key)
 )
--- A load's duplicate spans collapse at merges and reads, like retried ones: not sorting them out here saves a third of the write.
-SETTINGS optimize_on_insert = 0
+SETTINGS query_plan_merge_expressions = 0

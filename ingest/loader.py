@@ -19,7 +19,6 @@ from ingest import otlp_format
 from ingest.metrics import IngestMetrics
 from ingest.redaction import Redaction
 from ingest.spool import Spool, chunks, spans_in
-from ingest.validate import FUTURE_NS, PAST_NS
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +32,7 @@ class StoreUnavailable(Exception):
 
 class SpoolLoader:
     def __init__(self, store: Any, spool: Spool, metrics: IngestMetrics, *, load_max_bytes: int,
-                 max_attribute_bytes: int, max_attributes_per_span: int, redaction: Redaction, on_removed: Callable[[int, int], None],
-                 clock: Callable[[], int] = time.time_ns) -> None:
+                 max_attribute_bytes: int, max_attributes_per_span: int, redaction: Redaction, on_removed: Callable[[int, int], None]) -> None:
         self.store = store
         self.spool = spool
         self.metrics = metrics
@@ -43,7 +41,6 @@ class SpoolLoader:
         self.max_attributes_per_span = max_attributes_per_span
         self.redaction_params = redaction.params()
         self.on_removed = on_removed  # (files, bytes) that left the spool
-        self.clock = clock
         self._strikes: dict[str, int] = {}  # spool file name -> refusals in a row
         self._probe = spool.ready_dir.parent / "probe.bin"  # outside ready/ and loading/: never loaded as data
         self._probe.write_bytes(_EMPTY_REQUEST)
@@ -123,10 +120,7 @@ class SpoolLoader:
         self.on_removed(len(paths), size)
 
     def _params(self, tenant: str) -> dict[str, Any]:
-        now = self.clock()
-        # One day of slack beyond the acceptance window: the checks ran when the spans arrived.
-        return {"tenant": tenant, "min_time_ns": max(now - PAST_NS - FUTURE_NS, 1), "max_time_ns": now + 2 * FUTURE_NS,
-                "max_attribute_bytes": self.max_attribute_bytes,
+        return {"tenant": tenant, "max_attribute_bytes": self.max_attribute_bytes,
                 "max_attributes": self.max_attributes_per_span, **self.redaction_params}
 
 

@@ -79,7 +79,7 @@ class BatchWriter:
                  queue_max_bytes: int, fsync: bool, load_interval_ms: int = 1000, load_min_bytes: int = 0,
                  load_max_wait_ms: int = 1000, max_attribute_bytes: int = 1 << 20,
                  max_attributes_per_span: int = 2048, max_spans_per_request: int = 100_000,
-                 redaction: Redaction | None = None, metrics: IngestMetrics | None = None, clock: Callable[[], int] = time.time_ns) -> None:
+                 redaction: Redaction | None = None, metrics: IngestMetrics | None = None) -> None:
         self.store = store
         self.spool = Spool(spool_dir, fsync)
         self.batch_max_bytes = batch_max_bytes
@@ -94,7 +94,7 @@ class BatchWriter:
         self.loader = SpoolLoader(store, self.spool, self.metrics, load_max_bytes=load_max_bytes,
                                   max_attribute_bytes=max_attribute_bytes, max_attributes_per_span=max_attributes_per_span,
                                   redaction=redaction or Redaction(),
-                                  on_removed=self._removed, clock=clock)
+                                  on_removed=self._removed)
         self._cond = threading.Condition()
         self._pending: dict[str, list[tuple[bytes, Ticket]]] = {}
         self._pending_bytes = 0

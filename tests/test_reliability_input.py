@@ -12,7 +12,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest, ExportTraceServiceResponse
 
 from tests.conftest import rows
-from tests.serve_process import PROTOBUF, build_request, grpc_export, span_ids
+from tests.serve_process import PROTOBUF, ServeProcess, build_request, grpc_export, span_ids
 
 MARK = "\x01MARK\x01"  # replaced by invalid UTF-8 of the same length in the serialized request
 BAD_UTF8 = b"\xff\xfe\xc3(ab"  # as long as MARK
@@ -145,3 +145,24 @@ def test_metrics_health_and_readiness(service) -> None:  # type: ignore[no-untyp
         assert f"\nspanledger_{name} " in text, name
     assert httpx.get(base + "/healthz").json() == {"status": "ok"}
     assert httpx.get(base + "/readyz").json() == {"status": "ready"}
+
+
+
+def test_a_backfill_over_many_days_is_stored_whole(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Spans of 150 different days in one load, kept by a 400-day retention: more day partitions than ClickHouse lets
+    one insert write by default, which would have refused the load and set the spool file aside."""
+    request = ExportTraceServiceRequest.FromString(build_request("backfill", span_ids(150)))
+    now = time.time_ns()
+    for day, span in enumerate(request.resource_spans[0].scope_spans[0].spans):
+        span.start_time_unix_nano = now - (day + 1) * 86_400 * 10**9
+        span.end_time_unix_nano = span.start_time_unix_nano + 10**6
+    server = ServeProcess(tmp_path / "data", {"SPANLEDGER_RETENTION_DAYS": "400"}).start()
+    try:
+        with grpc.insecure_channel(server.grpc_target) as channel:
+            code, _, _ = grpc_export(channel, request.SerializeToString())
+        assert code == grpc.StatusCode.OK
+        metrics = server.wait_drained()
+        assert metrics["dead_letter_spans_total"] == 0
+        assert server.query("SELECT count(), uniqExact(toDate(start_time)) FROM spans FINAL") == [[150, 150]]
+    finally:
+        server.close()

@@ -28,8 +28,9 @@ class Spool:
         self.ready_dir.mkdir(parents=True, exist_ok=True)
         self.loading_dir.mkdir(parents=True, exist_ok=True)
 
-    def write(self, tenant: str, requests: list[bytes], spans: int) -> Path:
-        """Frames requests into one file, fsyncs it and its directory; raises OSError when it cannot."""
+    def write(self, tenant: str, requests: list[bytes], spans: int) -> int:
+        """Frames requests into one file, fsyncs it and its directory; returns its size. Raises OSError when it
+        cannot. The file may be on its way to a load as soon as it is renamed: nothing here looks at it after."""
         name = f"{time.time_ns():020d}-{next(self._sequence):06d}.{safe_tenant(tenant)}.{spans}.bin"
         partial = self.ready_dir / (name + ".part")
         try:
@@ -38,6 +39,7 @@ class Spool:
                     handle.write(otlp_format.frame_header(len(request)))
                     handle.write(request)
                 handle.flush()
+                size = handle.tell()
                 if self.fsync:
                     os.fsync(handle.fileno())
             partial.rename(self.ready_dir / name)  # only whole files are ever loaded
@@ -46,7 +48,7 @@ class Spool:
         except OSError:
             partial.unlink(missing_ok=True)
             raise
-        return self.ready_dir / name
+        return size
 
     def recover(self) -> tuple[int, int]:
         """Puts back what a crashed process left mid-load and drops unacknowledged partial files.

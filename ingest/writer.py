@@ -215,8 +215,7 @@ class BatchWriter:
         started = time.monotonic()
         size = sum(len(request) for request, _ in items)
         try:
-            path = self.spool.write(tenant, [request for request, _ in items], sum(ticket.spans for _, ticket in items))
-            on_disk = path.stat().st_size
+            on_disk = self.spool.write(tenant, [request for request, _ in items], sum(ticket.spans for _, ticket in items))
         except Exception as exc:  # disk full, permissions: these clients retry, nothing was acknowledged
             log.error("spool file for %d requests of tenant %s not written: %s", len(items), tenant, exc)
             with self._cond:

@@ -69,6 +69,25 @@ def test_loads_go_oldest_first_in_bounded_chunks_per_tenant(tmp_path: Path) -> N
     assert _spooled(tmp_path / "spool") == [] and writer.metrics.stored_spans == 12
 
 
+def test_a_file_taken_by_a_load_the_moment_it_is_written_is_still_acknowledged(tmp_path: Path) -> None:
+    """The loader may move a spool file to loading/ as soon as it appears: its writer must not look at it again."""
+    store = RecordingStore()
+    writer = _writer(store, tmp_path / "spool")
+    write = writer.spool.write
+
+    def write_then_taken(*args: Any) -> int:
+        size = write(*args)
+        writer.spool.take()  # what a load starting right then does
+        return size
+
+    writer.spool.write = write_then_taken  # type: ignore[method-assign]
+    writer.start()
+    writer.write(build_request("taken", span_ids(3)), 3)  # raises StoreUnavailable if the spooler stat'ed the moved file
+    writer.load_spool()
+    writer.stop()
+    assert writer.metrics.stored_spans == 3 and writer.metrics.queue_bytes == 0
+
+
 def test_a_trickle_waits_up_to_load_max_wait_and_load_min_bytes_goes_at_the_interval(tmp_path: Path) -> None:
     """Every load has a fixed cost, so a few spans wait (load_max_wait_ms) while a batch worth loading does not."""
     store = RecordingStore()

@@ -108,13 +108,27 @@ def test_invalid_utf8_in_json_is_repaired_too(service, store, unique) -> None:  
 
 
 def test_oversized_attribute_values_are_truncated_with_a_marker(service, store, channel, unique) -> None:  # type: ignore[no-untyped-def]
+    """In span attributes, event attributes and resource attributes alike; the model is still read from the whole value."""
     limit = service.settings.max_attribute_bytes
-    answer, _ = _export(service, channel, "grpc", build_request(f"big-{unique}", span_ids(1), {"input.value": "é" * limit, "small": "kept"}))
+    big = '{"model": "gpt-4o", "prompt":  "' + "é" * limit + '"}'  # 32 bytes before the two-byte characters: cut between two
+    request = ExportTraceServiceRequest.FromString(build_request(f"big-{unique}", span_ids(1), {
+        "input.value": big, "input.mime_type": "application/json", "small": "kept"}))
+    resource = request.resource_spans[0].resource.attributes.add()
+    resource.key, resource.value.string_value = "host.description", "r" * (limit + 5)
+    event = request.resource_spans[0].scope_spans[0].spans[0].events.add(name="exception")
+    message = event.attributes.add()
+    message.key, message.value.string_value = "exception.stacktrace", "s" * (limit + 7)
+    answer, _ = _export(service, channel, "grpc", request.SerializeToString())
     assert answer == "OK"
     service.flush()
-    attributes = dict(_stored(store, f"big-{unique}")[0]["attributes"])
-    assert attributes["small"] == "kept"
-    assert attributes["input.value"] == "é" * (limit // 2) + f"…[truncated {limit} bytes]"
+    [row] = rows(store, "SELECT attributes, resource_attributes, events, request_model FROM spans FINAL WHERE service_name = {s:String}",
+                 {"s": f"big-{unique}"})
+    attributes = dict(row["attributes"])
+    assert attributes["small"] == "kept" and row["request_model"] == "gpt-4o"
+    cut = len(big.encode()) - limit
+    assert attributes["input.value"].encode() == big.encode()[:limit] + f"…[truncated {cut} bytes]".encode()
+    assert dict(row["resource_attributes"])["host.description"] == "r" * limit + "…[truncated 5 bytes]"
+    assert dict(row["events"][0]["attributes"])["exception.stacktrace"] == "s" * limit + "…[truncated 7 bytes]"
 
 
 def test_a_replayed_request_changes_no_count(service, store, channel, unique) -> None:  # type: ignore[no-untyped-def]

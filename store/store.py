@@ -50,9 +50,9 @@ class Store:
 
     def load_otlp_batch(self, path: Path, structure: str, format_settings: dict[str, Any], params: dict[str, Any]) -> None:
         """Loads a length-delimited file (or glob) of OTLP requests into spans, in two statements: the parse into
-        spans_stage (Memory; sql/queries/insert_otlp_spans.sql), then the move into spans, which fills in each
-        span's trace context (sql/queries/move_staged_spans.sql). chDB runs the parse on one thread and the
-        move on every core: 128 k spans load in 9.6 µs of wall time per span instead of 16 in one statement."""
+        spans_stage (Memory; sql/queries/insert_otlp_spans.sql), then the move into spans, which joins each span
+        with what the rest of its trace in the load names (sql/queries/move_staged_spans.sql). The parse reads the
+        requests once; the join needs the parsed spans twice."""
         with self._stage_lock, self.backend.staged() as backend:
             try:
                 backend.insert_file(sql_files.query("insert_otlp_spans"), path, "Protobuf", structure, params, dict(format_settings))

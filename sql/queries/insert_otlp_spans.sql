@@ -57,13 +57,12 @@ SELECT
     arrayMap(e -> (e.1, e.2, sl_truncate_values(e.3, {max_attribute_bytes:UInt32})), events) AS kept_events,
     -- Which context came from the trace rather than the span's own attributes (bits: 1 session,
     -- 2 user, 4 agent name, 8 agent version): the context repair may still correct those.
-    toUInt8((explicit_session = '') + 2 * (explicit_user = '') + 4 * (explicit_agent = '') + 8 * (explicit_agent_version = '')) AS context_inherited,
+    toUInt8((session_id = '') + 2 * (user_id = '') + 4 * (agent_name = '') + 8 * (agent_version = '')) AS context_inherited,
     toUInt8(0) AS context_fallback  -- set by the move
 FROM
 (
     SELECT
         *,
-        explicit_session AS session_id, explicit_user AS user_id, explicit_agent AS agent_name, explicit_agent_version AS agent_version,
         -- Inputs count cache reads and writes (semconv); a count below them evidently left them out.
         if(in_raw < cache_read_tokens + cache_write_tokens, in_raw + cache_read_tokens + cache_write_tokens, in_raw) AS input_tokens,
         if(out_raw < reasoning_tokens, out_raw + reasoning_tokens, out_raw) AS output_tokens,
@@ -95,10 +94,11 @@ FROM
                 v_req2) AS request_model,
             v_resp AS response_model,
             multiIf(v_tool != '', v_tool, operation != 'execute_tool', '', v_entity != '', v_entity, name) AS tool_name,
-            v_session AS explicit_session,
-            v_user AS explicit_user,
-            multiIf(v_agent != '', v_agent, v_span_kind = 'agent', v_entity, '') AS explicit_agent,
-            v_agent_version AS explicit_agent_version,
+            -- The context the span names itself; the move fills in what only its trace names.
+            v_session AS session_id,
+            v_user AS user_id,
+            multiIf(v_agent != '', v_agent, v_span_kind = 'agent', v_entity, '') AS agent_name,
+            v_agent_version AS agent_version,
             sl_count(multiIf(
                 v_in != '', v_in,
                 v_lf_usage != '', toString(JSONExtractUInt(v_lf_usage, 'input') + JSONExtractUInt(v_lf_usage, 'input_cached_tokens')

@@ -2,10 +2,11 @@
 
 Starts `spanledger serve` (embedded chDB) on a fresh temp data dir and free ports, then N generator
 processes, each with one gRPC channel and --concurrency Export calls in flight, send pre-built
-ExportTraceServiceRequest bytes (bench/payloads.py; fresh trace ids per call, so nothing is deduplicated).
+ExportTraceServiceRequest bytes (bench/payloads.py: a fleet of sessions in progress, each session's spans over
+several requests, its root last; fresh ids for every replay, so nothing is deduplicated).
 Phases: warm-up, timed run, drain. Reports spans/s acknowledged (OK responses in the window), spans/s
 stored (spanledger_stored_spans_total delta up to the drain), Export latency p50/p95/p99, errors and
-backpressure, server CPU and RSS, and cross-checks the stored count with SELECT count() FROM spans.
+backpressure, server CPU and RSS, and cross-checks the stored count with SELECT count() FROM spans FINAL.
 Latency is per call, from send to answer; with --target-rate a generator that falls behind its schedule
 reports the lag rather than hiding it. A failed call is counted, not re-sent (the slot pauses 0.1 s).
 
@@ -43,19 +44,19 @@ TARGET_SPANS, TARGET_P99_MS = 100_000, 150  # the acceptance criterion, on the 2
 
 # -- generator (runs in each child process) ------------------------------------------------------
 def generate(index: int, args: argparse.Namespace, target: str, phases: mp.Queue, results: mp.Queue) -> None:
-    """One generator process: builds its templates, then sends until the parent's end time."""
+    """One generator process: builds its fleet's requests, then sends until the parent's end time."""
     import grpc
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from payloads import build_template
+    from payloads import Fleet
 
-    templates = [build_template(index * 100_003 + seed, args.spans_per_request) for seed in range(args.templates)]
+    rate = args.target_rate / args.procs / args.spans_per_request if args.target_rate else 0.0
+    fleet = Fleet(index * 100_003, args.spans_per_request, rate or TARGET_SPANS / args.procs / args.spans_per_request)
     channel = grpc.insecure_channel(target, options=[("grpc.max_send_message_length", 64 * 1024 * 1024)])
     export = channel.unary_unary(EXPORT, request_serializer=None, response_deserializer=None)
     grpc.channel_ready_future(channel).result(timeout=30)
     results.put(("ready", index))
     measure_at, end_at = phases.get()  # time.monotonic() values; the clock is shared by all processes
-    rate = args.target_rate / args.procs / args.spans_per_request if args.target_rate else 0.0
     slots = threading.BoundedSemaphore(args.concurrency)
     lock = threading.Lock()
     latencies: list[float] = []
@@ -94,7 +95,7 @@ def generate(index: int, args: argparse.Namespace, target: str, phases: mp.Queue
         if pause_until[0] > now:
             time.sleep(pause_until[0] - now)
         slots.acquire()
-        payload = templates[sent_calls % len(templates)].stamp()
+        payload = fleet.next_request()
         sent_calls += 1
         sent = time.monotonic()
         if measure_at <= sent < end_at:
@@ -138,7 +139,7 @@ class Server:
         raise RuntimeError(f"server not ready after {timeout:.0f}s:\n{self.log.read_text()[-3000:]}")
 
     def metrics(self) -> dict[str, float]:
-        text = httpx.get(self.http + "/metrics", timeout=10).text
+        text = httpx.get(self.http + "/metrics", timeout=120).text
         return {m.group(1): float(m.group(2)) for m in re.finditer(r"^spanledger_(\w+) (\S+)$", text, re.MULTILINE)}
 
     def query(self, sql: str) -> list[list]:
@@ -226,7 +227,8 @@ def run(args: argparse.Namespace) -> dict:
         at_end, cpu_at_end = server.metrics(), server.cpu_seconds()
         reports = [results.get(timeout=args.timeout + 120) for _ in workers]
         drained_at, after = wait_drained(server)
-        spans_in_table = server.query("SELECT count() FROM spans")[0][0]
+        # FINAL: the context repair adds a newer version of a span, which a merge or FINAL collapses with the old one
+        spans_in_table = server.query("SELECT count() FROM spans FINAL")[0][0]
         rss_peak = max(rss_peak, server.rss_mb())
     finally:
         for worker in workers:
@@ -284,7 +286,7 @@ def print_table(result: dict) -> None:
         ("server", f"CPU {server['cpu_percent_of_one_core']:.0f}% of a core  RSS peak {server['rss_peak_mb']:.0f} MB"
                    f"  flush mean {server['flush_seconds_mean'] * 1000:.0f} ms of {server['requests_per_batch']:.0f} requests"),
         ("generator", f"CPU {result['generator_cpu_percent_of_one_core']:.0f}% of a core  schedule lag {result['generator_schedule_lag_s']:.2f}s"),
-        ("stored total", "metric {metric:,.0f}  SELECT count() {select_count:,}  acknowledged {acknowledged:,}".format(**result["stored_total"])),
+        ("stored total", "metric {metric:,.0f}  SELECT count() FINAL {select_count:,}  acknowledged {acknowledged:,}".format(**result["stored_total"])),
         ("load average", f"{result['machine']['load_before']} -> {result['machine']['load_after']} on {result['machine']['cores']} cores"),
         ("source", result["source"]),
     ]
@@ -303,7 +305,6 @@ def main() -> None:
     parser.add_argument("--target-rate", type=float, default=0, help="spans/s over all processes; 0 = as fast as possible")
     parser.add_argument("--spans-per-request", type=int, default=512,
                         help="spans per Export call (512: the OTel SDK batch processor's default batch)")
-    parser.add_argument("--templates", type=int, default=64, help="distinct request layouts per process (ids are fresh per call)")
     parser.add_argument("--timeout", type=float, default=30, help="Export deadline in seconds")
     parser.add_argument("--keep", action="store_true", help="keep the temp data dir and server log")
     args = parser.parse_args()

@@ -1,17 +1,21 @@
 """Realistic agent-session OTLP payloads for the ingest bench, built once and re-stamped per send.
 
-A template is one serialized ExportTraceServiceRequest of whole agent sessions (one trace each). Sending it
-again with fresh trace ids and conversation ids costs one bytes join, so the generator spends its CPU on
-gRPC, not on protobuf. Never re-send a template unstamped: the spans table would collapse the repeats.
+A fleet is one agent service running many sessions at once, over a cycle of CYCLE_S seconds. Its spans are
+cut, in the order they end, into requests of spans_per_request spans, as the OTel SDK's batch span processor
+sends them from a busy service: each request holds a few spans of each of hundreds of sessions in progress,
+and a session's spans reach the collector over several requests, its root last. Each request is sent again
+and again with other trace and conversation ids (one set per session and replay of the cycle) and its times
+moved to now, which costs one bytes join: the generator spends its CPU on gRPC, not on protobuf. Replays are
+interleaved so that one session's requests are spread over the cycle in wall time too.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import struct
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
@@ -29,25 +33,69 @@ ERRORS = [("TimeoutError", "tool call timed out after 30s"), ("HTTPError", "502 
           ("ValueError", "invalid arguments: missing 'order_id'")]
 CONV_PREFIX = b"conv_"
 CONV_HEX = 24  # hex characters after the prefix
+CYCLE_S = 40  # seconds of a fleet's timeline, and of wall time between two sends of the same request
+SESSIONS = 600  # sessions in one cycle: about 300 in progress at any moment
 
 
-@dataclass(frozen=True)
 class Template:
-    """Serialized request cut at every trace id / conversation id; slots[i] says which id fills gap i."""
-    pieces: list[bytes]
-    slots: list[tuple[int, bool]]  # (trace index, is conversation id)
-    traces: int
-    spans: int
+    """One serialized request with the offsets of its ids (each a session's slot) and times."""
 
-    def stamp(self) -> bytes:
-        """The request with fresh random ids: distinct spans every call, parent links intact."""
-        trace_ids = [os.urandom(16) for _ in range(self.traces)]
-        convs = [CONV_PREFIX + tid.hex()[:CONV_HEX].encode() for tid in trace_ids]
-        out = [self.pieces[0]]
-        for (trace, is_conv), piece in zip(self.slots, self.pieces[1:], strict=True):
-            out.append(convs[trace] if is_conv else trace_ids[trace])
+    def __init__(self, data: bytes, ids: list[tuple[int, int, int, bool]], times: list[tuple[int, int]], spans: int,
+                 last_end_ns: int) -> None:
+        self.data, self.ids, self.times = data, ids, times  # ids: (offset, length, session, is_conv); times: (offset, ns)
+        self.spans, self.last_end_ns = spans, last_end_ns
+        self._second, self._pieces = -1, [data]
+
+    def _cut_at(self, now_ns: int) -> list[bytes]:
+        """The bytes with every time moved so that the request's last span ended now, split at the ids."""
+        data, shift = bytearray(self.data), now_ns - self.last_end_ns
+        for offset, value in self.times:
+            struct.pack_into("<Q", data, offset, value + shift)
+        pieces, position = [], 0
+        for offset, length, _, _ in self.ids:
+            pieces.append(bytes(data[position:offset]))
+            position = offset + length
+        pieces.append(bytes(data[position:]))
+        return pieces
+
+    def stamp(self, trace_ids: list[bytes], convs: list[bytes]) -> bytes:
+        """The request with the given sessions' ids and its times moved to now (to the second)."""
+        now = time.time_ns()
+        if now // 10**9 != self._second:
+            self._second, self._pieces = now // 10**9, self._cut_at(now)
+        out = [self._pieces[0]]
+        for (_, _, session, is_conv), piece in zip(self.ids, self._pieces[1:], strict=True):
+            out.append(convs[session] if is_conv else trace_ids[session])
             out.append(piece)
         return b"".join(out)
+
+
+class Fleet:
+    """The requests of one agent service over a cycle, sent in order; each is sent `replays` times in a row,
+    every time for another replay's sessions, so that a cycle lasts about CYCLE_S seconds at calls_per_second."""
+
+    def __init__(self, seed: int, spans_per_request: int, calls_per_second: float) -> None:
+        self.requests = build_requests(seed, spans_per_request)
+        self.replays = max(1, round(calls_per_second * CYCLE_S / len(self.requests)))
+        self.calls = 0
+        self._ids: dict[int, tuple[int, list[bytes], list[bytes]]] = {}  # replay -> (cycle, trace ids, conversation ids)
+
+    def _sessions(self, replay: int, cycle: int) -> tuple[list[bytes], list[bytes]]:
+        held = self._ids.get(replay)
+        if held is None or held[0] != cycle:
+            raw = os.urandom(16 * SESSIONS)
+            hexed = raw.hex().encode()
+            held = (cycle, [raw[16 * i:16 * i + 16] for i in range(SESSIONS)],
+                    [CONV_PREFIX + hexed[32 * i:32 * i + CONV_HEX] for i in range(SESSIONS)])
+            self._ids[replay] = held
+        return held[1], held[2]
+
+    def next_request(self) -> bytes:
+        """The next request to send: fresh ids for every replay of every cycle, so no span is ever sent twice."""
+        call, self.calls = self.calls, self.calls + 1
+        replay, step = call % self.replays, call // self.replays
+        request = self.requests[step % len(self.requests)]
+        return request.stamp(*self._sessions(replay, step // len(self.requests)))
 
 
 def _value(value: object) -> AnyValue:
@@ -146,46 +194,64 @@ def _session_spans(rng: random.Random, agent: tuple[str, str], size: int, start_
     return session.finish(start_ns, f"user-{rng.randint(1, 5000)}"), session.trace_id, session.conv
 
 
-def build_template(seed: int, spans_per_request: int) -> Template:
-    """One request from one agent service: whole sessions of 5–40 spans, exactly spans_per_request spans in all."""
+def build_requests(seed: int, spans_per_request: int) -> list[Template]:
+    """One agent service's cycle: SESSIONS sessions starting across CYCLE_S seconds, their spans cut in end order
+    into requests of exactly spans_per_request spans (the remainder is dropped)."""
     rng = random.Random(seed)
     agent = AGENTS[seed % len(AGENTS)]
-    request = ExportTraceServiceRequest()
-    resource_spans = request.resource_spans.add()
-    resource_spans.resource.attributes.extend(_attrs({
+    resource = _attrs({
         "service.name": agent[0], "service.version": f"1.{seed % 7}.0", "deployment.environment.name": rng.choice(["production", "staging"]),
         "telemetry.sdk.name": "opentelemetry", "telemetry.sdk.language": "python", "telemetry.sdk.version": "1.38.0",
-        "host.name": f"{agent[0]}-{rng.randint(1, 9)}", "process.pid": rng.randint(100, 60000)}))
-    scope = resource_spans.scope_spans.add()
-    scope.scope.name, scope.scope.version = "opentelemetry.instrumentation.openai_agents", "0.1.0"
-    ids: list[tuple[bytes, bytes]] = []
-    now = time.time_ns()
-    left = spans_per_request
-    while left:
-        size = left if left <= 45 else rng.randint(5, 40)
-        spans, trace_id, conv = _session_spans(rng, agent, size, now - rng.randint(60, 3600) * 10**9)
-        scope.spans.extend(spans)
-        ids.append((trace_id, conv))
-        left -= size
-    return _cut(request.SerializeToString(), ids, spans_per_request)
+        "host.name": f"{agent[0]}-{rng.randint(1, 9)}", "process.pid": rng.randint(100, 60000)})
+    ended: list[tuple[int, int, Span]] = []  # (end, session, span)
+    sessions: list[tuple[bytes, bytes]] = []
+    base = time.time_ns()  # times near now, so that their 8 bytes are unlikely to occur anywhere else in a request
+    for session in range(SESSIONS):
+        spans, trace_id, conv = _session_spans(rng, agent, rng.randint(5, 40), 0)
+        start = rng.randint(0, max(0, CYCLE_S * 10**9 - spans[-1].end_time_unix_nano))
+        for span in spans:
+            _move(span, base + start)
+            ended.append((span.end_time_unix_nano, session, span))
+        sessions.append((trace_id, conv))
+    ended.sort(key=lambda item: item[0])
+    requests = []
+    for first in range(0, len(ended) - spans_per_request + 1, spans_per_request):
+        chunk = ended[first:first + spans_per_request]
+        request = ExportTraceServiceRequest()
+        resource_spans = request.resource_spans.add()
+        resource_spans.resource.attributes.extend(resource)
+        scope = resource_spans.scope_spans.add()
+        scope.scope.name, scope.scope.version = "opentelemetry.instrumentation.openai_agents", "0.1.0"
+        scope.spans.extend(span for _, _, span in chunk)
+        requests.append(_template(request.SerializeToString(), sessions, sorted({session for _, session, _ in chunk}), chunk))
+    return requests
 
 
-def _cut(data: bytes, ids: list[tuple[bytes, bytes]], spans: int) -> Template:
-    """Splits data at every occurrence of each trace id and conversation id."""
-    marks: list[tuple[int, int, int, bool]] = []  # (offset, length, trace, is_conv)
-    for trace, (trace_id, conv) in enumerate(ids):
-        for needle, is_conv in ((trace_id, False), (conv, True)):
-            at = data.find(needle)
-            while at != -1:
-                marks.append((at, len(needle), trace, is_conv))
-                at = data.find(needle, at + len(needle))
-    marks.sort()
-    if any(a[0] + a[1] > b[0] for a, b in zip(marks, marks[1:], strict=False)):
-        raise ValueError("overlapping id occurrences in a template; try another seed")
-    pieces, slots, position = [], [], 0
-    for offset, length, trace, is_conv in marks:
-        pieces.append(data[position:offset])
-        slots.append((trace, is_conv))
-        position = offset + length
-    pieces.append(data[position:])
-    return Template(pieces, slots, len(ids), spans)
+def _move(span: Span, shift: int) -> None:
+    span.start_time_unix_nano += shift
+    span.end_time_unix_nano += shift
+    for event in span.events:
+        event.time_unix_nano += shift
+
+
+def _find(data: bytes, needle: bytes) -> list[int]:
+    found, at = [], data.find(needle)
+    while at != -1:
+        found.append(at)
+        at = data.find(needle, at + len(needle))
+    return found
+
+
+def _template(data: bytes, sessions: list[tuple[bytes, bytes]], present: list[int], chunk: list[tuple[int, int, Span]]) -> Template:
+    """Finds every occurrence of the present sessions' trace and conversation ids and of every (fixed64) time in data."""
+    marks = sorted((at, len(needle), session, is_conv)
+                   for session in present
+                   for needle, is_conv in ((sessions[session][0], False), (sessions[session][1], True))
+                   for at in _find(data, needle))
+    times = {value for _, _, span in chunk
+             for value in (span.start_time_unix_nano, span.end_time_unix_nano, *(event.time_unix_nano for event in span.events))}
+    time_marks = sorted((at, value) for value in times for at in _find(data, struct.pack("<Q", value)))
+    taken = sorted([(at, length) for at, length, _, _ in marks] + [(at, 8) for at, _ in time_marks])
+    if any(a[0] + a[1] > b[0] for a, b in zip(taken, taken[1:], strict=False)):
+        raise ValueError("overlapping id or time occurrences in a request; try another seed")
+    return Template(data, marks, time_marks, len(chunk), chunk[-1][0])

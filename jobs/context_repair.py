@@ -1,8 +1,9 @@
 """Gives spans the session, user and agent their trace named after they were stored.
 
-A child span usually ends, and is exported, before the root that names the session and agent. The
-insert path records such traces in context_gaps; this job rewrites their spans once trace_context
-knows more. It never touches a span whose own attributes named the value.
+A child span usually ends, and is exported, before the root that names the session and agent. Every load
+records in trace_context (sql/0059_trace_context.sql) what each trace names and whether a span of it was
+stored with a fallback; this job rewrites such spans once their trace names more. It never touches a span
+whose own attributes named the value.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import datetime as dt
 from typing import Any
 
 from jobs.periodic import PeriodicLoop
+
+OVERLAP_S = 5.0  # each run also looks at the traces touched shortly before the last one started
 
 
 def repair_span_context(store: Any, since: dt.datetime, window: dt.timedelta) -> None:
@@ -31,8 +34,9 @@ class ContextRepairLoop(PeriodicLoop):
     def step(self) -> None:
         started = dt.datetime.now(dt.UTC)
         repair_span_context(self.store, self._since, self.window)  # on failure the next run covers the same range
-        # Overlap one interval so a context row written during this run is not missed.
-        self._since = started - dt.timedelta(seconds=self.interval)
+        # Overlap a little, so that a context row written while this run started is not missed; not a whole
+        # interval, which would reread every trace twice.
+        self._since = started - dt.timedelta(seconds=min(self.interval, OVERLAP_S))
 
 
 def _text(moment: dt.datetime) -> str:

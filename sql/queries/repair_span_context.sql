@@ -1,7 +1,8 @@
 -- Late context: spans stored with a fallback session, user or agent get a newer row version with the
--- context their trace names (ReplacingMergeTree keeps the newest). Only traces with a gap that were
--- touched since {since} are read, so the cost follows the repairs, not the ingest volume.
--- A trace's context is what its spans name themselves; the root's value wins over other spans'.
+-- context their trace names (ReplacingMergeTree keeps the newest). Only traces with a gap noted within the
+-- window and a span stored since {since} are looked at; what they name comes from trace_context (0059), and
+-- only their inheriting spans' stretch of time is read from spans, so the cost follows the repairs, not the
+-- size of the table. A trace's context is what its spans name themselves; the root's value wins over others'.
 INSERT INTO spans (
     tenant, trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ns,
     status_code, status_message, service_name, service_version, environment, agent_name, agent_version,
@@ -10,28 +11,29 @@ INSERT INTO spans (
     cost_usd, cost_source, scope_name, scope_version, attributes, resource_attributes, events,
     context_inherited, context_fallback, ingested_at)
 WITH
-    gaps AS
+    touched AS
     (
-        SELECT tenant, trace_id, min(first_start) AS first_start
-        FROM context_gaps
-        GROUP BY tenant, trace_id
-        HAVING max(gap_noted) >= {gaps_since:DateTime64(3)} AND max(touched) >= {since:DateTime64(3)}
-    ),
-    trace_spans AS
-    (
-        SELECT * FROM spans FINAL
-        -- The root starts before the children whose gap was noted: look back a day before the earliest.
-        WHERE trace_id IN (SELECT trace_id FROM gaps) AND start_time >= (SELECT min(first_start) FROM gaps) - INTERVAL 1 DAY
+        SELECT DISTINCT tenant, trace_id FROM trace_context WHERE touched >= {since:DateTime64(3)}
     ),
     named AS
     (
         SELECT tenant, trace_id,
-            max(tuple(if(bitTest(context_inherited, 0), 0, 1 + (parent_span_id = '')), if(bitTest(context_inherited, 0), '', session_id))).2 AS session,
-            max(tuple(if(bitTest(context_inherited, 1), 0, 1 + (parent_span_id = '')), if(bitTest(context_inherited, 1), '', user_id))).2 AS user,
-            max(tuple(if(bitTest(context_inherited, 2), 0, 1 + (parent_span_id = '')), if(bitTest(context_inherited, 2), '', agent_name))).2 AS agent,
-            max(tuple(if(bitTest(context_inherited, 3), 0, 1 + (parent_span_id = '')), if(bitTest(context_inherited, 3), '', agent_version))).2 AS agent_version
-        FROM trace_spans
+            if(max(root_session) != '', max(root_session), max(any_session)) AS session,
+            if(max(root_user) != '', max(root_user), max(any_user)) AS user,
+            if(max(root_agent) != '', max(root_agent), max(any_agent)) AS agent,
+            if(max(root_agent_version) != '', max(root_agent_version), max(any_agent_version)) AS agent_version,
+            min(inheriting_from) AS rewrite_from, max(inheriting_to) AS rewrite_to
+        FROM trace_context
+        WHERE (tenant, trace_id) IN (SELECT tenant, trace_id FROM touched)
         GROUP BY tenant, trace_id
+        HAVING max(gap_noted) >= {gaps_since:DateTime64(3)} AND rewrite_from <= rewrite_to
+    ),
+    -- Only the stretch of time in which the spans to rewrite started (spans are sorted by start time).
+    trace_spans AS
+    (
+        SELECT * FROM spans FINAL
+        WHERE start_time >= (SELECT min(rewrite_from) FROM named) AND start_time <= (SELECT max(rewrite_to) FROM named)
+          AND trace_id IN (SELECT trace_id FROM named) AND context_inherited != 0
     )
 SELECT
     s.tenant, s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.start_time, s.end_time, s.duration_ns,

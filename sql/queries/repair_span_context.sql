@@ -45,7 +45,12 @@ SELECT
     if(bitTest(s.context_inherited, 1) AND c.user != '', c.user, s.user_id),
     s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens,
     s.cost_usd, s.cost_source, s.scope_name, s.scope_version, s.attributes, s.resource_attributes, s.events,
-    s.context_inherited, 0, now64(3)
+    s.context_inherited,
+    -- what is still a fallback, and 128: a version the repair wrote (trace_context_from_spans leaves it out,
+    -- so the rewrite does not make its trace look changed to the next run)
+    toUInt8(128 + (bitTest(s.context_fallback, 0) AND c.session = '') + 2 * (bitTest(s.context_fallback, 1) AND c.user = '')
+            + 4 * (bitTest(s.context_fallback, 2) AND c.agent = '') + 8 * (bitTest(s.context_fallback, 3) AND c.agent_version = '')),
+    now64(3)
 FROM trace_spans AS s
 INNER JOIN named AS c ON s.tenant = c.tenant AND s.trace_id = c.trace_id
 WHERE s.context_inherited != 0
@@ -53,3 +58,5 @@ WHERE s.context_inherited != 0
     OR (bitTest(s.context_inherited, 1) AND c.user != '' AND c.user != s.user_id)
     OR (bitTest(s.context_inherited, 2) AND c.agent != '' AND c.agent != s.agent_name)
     OR (bitTest(s.context_inherited, 3) AND c.agent_version != '' AND c.agent_version != s.agent_version))
+-- Versions are not collapsed at insert, as in a load (sql/queries/move_staged_spans.sql): 3 µs less per rewritten span.
+SETTINGS optimize_on_insert = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -46,3 +47,24 @@ def test_a_trace_that_never_names_a_session_is_its_own_session(service, store, u
     for row in found:
         assert row["session_id"] == row["trace_id"]
         assert (row["agent_name"], row["agent_version"]) == (f"anon-{unique}", "1.0")
+
+
+def test_a_span_stored_after_its_root_takes_the_context_the_root_named(service, store, unique) -> None:  # type: ignore[no-untyped-def]
+    provider = TracerProvider(resource=Resource.create({"service.name": f"after-{unique}", "service.version": "3.1.0"}))
+    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{service.grpc_port}", insecure=True)))
+    tracer = provider.get_tracer("test")
+    root = tracer.start_span("invoke_agent triage", attributes={
+        "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "triage", "gen_ai.agent.version": "2.0.0",
+        "gen_ai.conversation.id": f"conv-{unique}", "user.id": "u-9"})
+    root.end()  # exported and stored first, as a span whose parent ended earlier would be
+    service.writer.flush()
+    with tracer.start_as_current_span("execute_tool lookup", context=trace.set_span_in_context(root),
+                                      attributes={"gen_ai.tool.name": "lookup"}):
+        pass
+    provider.shutdown()
+    service.flush()
+    found = rows(store, "SELECT name, session_id, user_id, agent_name, agent_version FROM spans FINAL "
+                        "WHERE service_name = {s:String} ORDER BY start_time", {"s": f"after-{unique}"})
+    assert [row["name"] for row in found] == ["invoke_agent triage", "execute_tool lookup"]
+    for row in found:
+        assert (row["session_id"], row["user_id"], row["agent_name"], row["agent_version"]) == (f"conv-{unique}", "u-9", "triage", "2.0.0"), row

@@ -53,8 +53,7 @@ SELECT
     now64(3)
 FROM trace_spans AS s
 INNER JOIN named AS c ON s.tenant = c.tenant AND s.trace_id = c.trace_id
-WHERE s.context_inherited != 0
-  AND ((bitTest(s.context_inherited, 0) AND c.session != '' AND c.session != s.session_id)
+WHERE ((bitTest(s.context_inherited, 0) AND c.session != '' AND c.session != s.session_id)
     OR (bitTest(s.context_inherited, 1) AND c.user != '' AND c.user != s.user_id)
     OR (bitTest(s.context_inherited, 2) AND c.agent != '' AND c.agent != s.agent_name)
     OR (bitTest(s.context_inherited, 3) AND c.agent_version != '' AND c.agent_version != s.agent_version))

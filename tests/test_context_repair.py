@@ -11,11 +11,16 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from tests.conftest import rows
 
 
-def test_children_sent_before_the_root_take_its_context(service, store, unique) -> None:  # type: ignore[no-untyped-def]
-    provider = TracerProvider(resource=Resource.create({"service.name": f"late-{unique}", "service.version": "9.9.9"}))
-    # One export request per span, in end order: the children reach the store long before the root.
+def _tracer(service, name: str, version: str):  # type: ignore[no-untyped-def]
+    """A tracer of service `name` that exports every span on its own the moment it ends, over OTLP/gRPC."""
+    provider = TracerProvider(resource=Resource.create({"service.name": name, "service.version": version}))
     provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{service.grpc_port}", insecure=True)))
-    tracer = provider.get_tracer("test")
+    return provider, provider.get_tracer("test")
+
+
+def test_children_sent_before_the_root_take_its_context(service, store, unique) -> None:  # type: ignore[no-untyped-def]
+    # One export request per span, in end order: the children reach the store long before the root.
+    provider, tracer = _tracer(service, f"late-{unique}", "9.9.9")
     with tracer.start_as_current_span("invoke_agent triage", attributes={
             "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "triage", "gen_ai.agent.version": "2.0.0",
             "gen_ai.conversation.id": f"conv-{unique}", "user.id": "u-7"}):
@@ -33,9 +38,7 @@ def test_children_sent_before_the_root_take_its_context(service, store, unique) 
 
 
 def test_a_trace_that_never_names_a_session_is_its_own_session(service, store, unique) -> None:  # type: ignore[no-untyped-def]
-    provider = TracerProvider(resource=Resource.create({"service.name": f"anon-{unique}", "service.version": "1.0"}))
-    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{service.grpc_port}", insecure=True)))
-    tracer = provider.get_tracer("test")
+    provider, tracer = _tracer(service, f"anon-{unique}", "1.0")
     with tracer.start_as_current_span("root"):
         with tracer.start_as_current_span("child"):
             pass
@@ -50,9 +53,7 @@ def test_a_trace_that_never_names_a_session_is_its_own_session(service, store, u
 
 
 def test_a_span_stored_after_its_root_takes_the_context_the_root_named(service, store, unique) -> None:  # type: ignore[no-untyped-def]
-    provider = TracerProvider(resource=Resource.create({"service.name": f"after-{unique}", "service.version": "3.1.0"}))
-    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{service.grpc_port}", insecure=True)))
-    tracer = provider.get_tracer("test")
+    provider, tracer = _tracer(service, f"after-{unique}", "3.1.0")
     root = tracer.start_span("invoke_agent triage", attributes={
         "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "triage", "gen_ai.agent.version": "2.0.0",
         "gen_ai.conversation.id": f"conv-{unique}", "user.id": "u-9"})

@@ -1,10 +1,9 @@
-"""Gives spans the session, user and agent their trace named after they were stored.
+"""Gives spans stored with a fallback session the session their trace named after they were stored.
 
 A child span usually ends, and is exported, before the root that names the session and agent. Every load
 records in trace_context (sql/0059_trace_context.sql) what each trace names and whether a span of it was
-stored with a fallback; this job rewrites such spans once their trace names more. It never touches a span
-whose own attributes named the value.
-"""
+stored with a fallback; this job rewrites the spans whose session was a fallback once their trace names one
+(with the user and agent it names). It never touches a span whose own attributes named its session."""
 
 from __future__ import annotations
 
@@ -19,7 +18,7 @@ OVERLAP_S = 5.0  # each run also looks at the traces touched shortly before the 
 def repair_span_context(store: Any, since: dt.datetime, window: dt.timedelta) -> None:
     """Repairs traces whose context changed at or after since, among gaps noted within window."""
     now = dt.datetime.now(dt.UTC)
-    store.run("repair_span_context", {"since": _text(since), "gaps_since": _text(now - window)})
+    store.repair_span_context({"since": _text(since), "gaps_since": _text(now - window)})
 
 
 class ContextRepairLoop(PeriodicLoop):

@@ -63,11 +63,12 @@ class ServerBackend:
 
     @contextmanager
     def staged(self) -> Iterator[ServerBackend]:
-        """A backend in a ClickHouse session of its own, holding spans_stage as a temporary table: instances that
+        """A backend in a ClickHouse session of its own, holding spans_stage and context_repair_traces as temporary tables: instances that
         share a server each stage their loads apart. Made again if the session expired between loads."""
         if self._loads is None:
             self._loads = ServerBackend(self._url, session_id=f"spanledger-load-{uuid.uuid4()}")
         self._loads.execute(sql_files.query("create_session_stage"))
+        self._loads.execute(sql_files.query("create_session_repair_traces"))
         yield self._loads
 
     def close(self) -> None:

@@ -60,6 +60,18 @@ class Store:
             finally:
                 backend.execute(sql_files.query("clear_staged_spans"))
 
+    def repair_span_context(self, params: dict[str, Any]) -> None:
+        """Gives spans stored with a fallback session the session their trace named since: the traces to rewrite go
+        into context_repair_traces (sql/queries/repair_context_traces.sql), then their spans get a newer version
+        (sql/queries/repair_span_context.sql). In the loads' session, whose temporary tables stand in for the
+        Memory tables on a ClickHouse server."""
+        with self._stage_lock, self.backend.staged() as backend:
+            try:
+                backend.execute(sql_files.query("repair_context_traces"), params)
+                backend.execute(sql_files.query("repair_span_context"), params)
+            finally:
+                backend.execute(sql_files.query("clear_repair_traces"))
+
     def run(self, query_name: str, params: dict[str, Any] | None = None) -> None:
         """Runs the named statement (sql/queries/<query_name>.sql) for its effect."""
         self.backend.execute(sql_files.query(query_name), params)

@@ -1,4 +1,4 @@
-"""Children exported before their root still end up with the root's session, user and agent."""
+"""Children exported before their root still end up in the root's session; the session takes the root's user and agent."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
+from click.testing import CliRunner
+
+from spanledger.cli import main
 from tests.conftest import rows
 
 
@@ -69,3 +72,28 @@ def test_a_span_stored_after_its_root_takes_the_context_the_root_named(service, 
     assert [row["name"] for row in found] == ["invoke_agent triage", "execute_tool lookup"]
     for row in found:
         assert (row["session_id"], row["user_id"], row["agent_name"], row["agent_version"]) == (f"conv-{unique}", "u-9", "triage", "2.0.0"), row
+
+
+def test_a_child_naming_its_session_keeps_its_own_agent_version_and_its_session_takes_the_roots(service, store, unique) -> None:  # type: ignore[no-untyped-def]
+    # The chat span names the conversation itself, the root alone names the agent version: the chat span is not
+    # rewritten (only spans whose session was a fallback are), and the session still runs agent version 2.0.0.
+    provider, tracer = _tracer(service, f"own-{unique}", "9.9.9")
+    with tracer.start_as_current_span("invoke_agent triage", attributes={
+            "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "triage", "gen_ai.agent.version": "2.0.0",
+            "gen_ai.conversation.id": f"conv-{unique}", "user.id": "u-3"}):
+        with tracer.start_as_current_span("chat gpt-4o-mini", attributes={
+                "gen_ai.request.model": "gpt-4o-mini", "gen_ai.conversation.id": f"conv-{unique}"}):
+            pass
+        service.writer.flush()  # the chat span is stored while the root is still open
+    provider.shutdown()
+    service.flush()
+    found = rows(store, "SELECT name, session_id, user_id, agent_name, agent_version FROM spans FINAL "
+                        "WHERE service_name = {s:String} ORDER BY start_time", {"s": f"own-{unique}"})
+    assert [(row["name"], row["session_id"], row["user_id"], row["agent_name"], row["agent_version"]) for row in found] == [
+        ("invoke_agent triage", f"conv-{unique}", "u-3", "triage", "2.0.0"),
+        ("chat gpt-4o-mini", f"conv-{unique}", "", f"own-{unique}", "9.9.9")]
+    result = CliRunner().invoke(main, ["jobs", "run", "--url", f"http://127.0.0.1:{service.http_port}"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    session = rows(store, "SELECT spans, user_id, agent_name, agent_version FROM sessions FINAL WHERE session_id = {s:String}",
+                   {"s": f"conv-{unique}"})
+    assert session == [{"spans": 2, "user_id": "u-3", "agent_name": "triage", "agent_version": "2.0.0"}]

@@ -1,8 +1,11 @@
--- Late context: spans stored with a fallback session, user or agent get a newer row version with the
--- context their trace names (ReplacingMergeTree keeps the newest). Only traces with a gap noted within the
--- window and a span stored since {since} are looked at; what they name comes from trace_context (0059), and
--- only their inheriting spans' stretch of time is read from spans, so the cost follows the repairs, not the
--- size of the table. A trace's context is what its spans name themselves; the root's value wins over others'.
+-- Late sessions: a span stored with a fallback session (its trace id) because neither it nor the spans loaded
+-- with it named one gets a newer row version with the session its trace named since (ReplacingMergeTree keeps
+-- the newest), and with it the user and agent the trace names where the span took them from elsewhere. The
+-- traces and what they name are in context_repair_traces (sql/queries/repair_context_traces.sql); only their
+-- spans' stretch of time is read, so the cost follows the repairs, not the size of the table.
+-- Only the session: the metrics group spans by session and take a session's user, agent and version from its
+-- root (sql/queries/jobs_session_totals.sql). Rewriting every child whose user or agent came late rewrote
+-- nearly every span of OTel GenAI traffic (README, Ingest performance).
 INSERT INTO spans (
     tenant, trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ns,
     status_code, status_message, service_name, service_version, environment, agent_name, agent_version,
@@ -11,29 +14,28 @@ INSERT INTO spans (
     cost_usd, cost_source, scope_name, scope_version, attributes, resource_attributes, events,
     context_inherited, context_fallback, ingested_at)
 WITH
-    touched AS
+    bounds AS (SELECT min(rewrite_from) AS lo, max(rewrite_to) AS hi FROM context_repair_traces),
+    -- Not FINAL, which read every column of every version in that stretch: the spans still holding a fallback
+    -- session, less those of which this repair already wrote a newer version (bit 128).
+    fallback_spans AS
     (
-        SELECT DISTINCT tenant, trace_id FROM trace_context WHERE touched >= {since:DateTime64(3)}
+        SELECT * FROM spans
+        PREWHERE start_time >= (SELECT lo FROM bounds) AND start_time <= (SELECT hi FROM bounds)
+             AND bitTest(context_fallback, 0) AND trace_id IN (SELECT trace_id FROM context_repair_traces)
     ),
-    named AS
+    repaired AS
     (
-        SELECT tenant, trace_id,
-            if(max(root_session) != '', max(root_session), max(any_session)) AS session,
-            if(max(root_user) != '', max(root_user), max(any_user)) AS user,
-            if(max(root_agent) != '', max(root_agent), max(any_agent)) AS agent,
-            if(max(root_agent_version) != '', max(root_agent_version), max(any_agent_version)) AS agent_version,
-            min(inheriting_from) AS rewrite_from, max(inheriting_to) AS rewrite_to
-        FROM trace_context
-        WHERE (tenant, trace_id) IN (SELECT tenant, trace_id FROM touched)
-        GROUP BY tenant, trace_id
-        HAVING max(gap_noted) >= {gaps_since:DateTime64(3)} AND rewrite_from <= rewrite_to
+        SELECT tenant, trace_id, span_id, max(ingested_at) AS repaired_at FROM spans
+        PREWHERE start_time >= (SELECT lo FROM bounds) AND start_time <= (SELECT hi FROM bounds)
+             AND bitTest(context_fallback, 7) AND trace_id IN (SELECT trace_id FROM context_repair_traces)
+        GROUP BY tenant, trace_id, span_id
     ),
-    -- Only the stretch of time in which the spans to rewrite started (spans are sorted by start time).
     trace_spans AS
     (
-        SELECT * FROM spans FINAL
-        WHERE start_time >= (SELECT min(rewrite_from) FROM named) AND start_time <= (SELECT max(rewrite_to) FROM named)
-          AND trace_id IN (SELECT trace_id FROM named) AND context_inherited != 0
+        SELECT f.* FROM fallback_spans AS f
+        LEFT ANY JOIN repaired AS r ON f.tenant = r.tenant AND f.trace_id = r.trace_id AND f.span_id = r.span_id
+        WHERE f.ingested_at > r.repaired_at
+        LIMIT 1 BY f.tenant, f.trace_id, f.span_id
     )
 SELECT
     s.tenant, s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.start_time, s.end_time, s.duration_ns,
@@ -52,10 +54,7 @@ SELECT
             + 4 * (bitTest(s.context_fallback, 2) AND c.agent = '') + 8 * (bitTest(s.context_fallback, 3) AND c.agent_version = '')),
     now64(3)
 FROM trace_spans AS s
-INNER JOIN named AS c ON s.tenant = c.tenant AND s.trace_id = c.trace_id
-WHERE ((bitTest(s.context_inherited, 0) AND c.session != '' AND c.session != s.session_id)
-    OR (bitTest(s.context_inherited, 1) AND c.user != '' AND c.user != s.user_id)
-    OR (bitTest(s.context_inherited, 2) AND c.agent != '' AND c.agent != s.agent_name)
-    OR (bitTest(s.context_inherited, 3) AND c.agent_version != '' AND c.agent_version != s.agent_version))
+INNER JOIN context_repair_traces AS c ON s.tenant = c.tenant AND s.trace_id = c.trace_id
+WHERE c.session != s.session_id
 -- Versions are not collapsed at insert, as in a load (sql/queries/move_staged_spans.sql): 3 µs less per rewritten span.
 SETTINGS optimize_on_insert = 0

@@ -1,0 +1,1 @@
+TRUNCATE TABLE context_repair_traces

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from click.testing import CliRunner
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-
-from click.testing import CliRunner
 
 from spanledger.cli import main
 from tests.conftest import rows

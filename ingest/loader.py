@@ -10,6 +10,7 @@ DEAD_LETTER_AFTER times in a row goes to dead-letter/ with the reason.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,20 +43,49 @@ class SpoolLoader:
         self.redaction_params = redaction.params()
         self.on_removed = on_removed  # (files, bytes) that left the spool
         self._strikes: dict[str, int] = {}  # spool file name -> refusals in a row
+        self._claim_lock = threading.Lock()
+        self._claimed: set[str] = set()  # names of the spool files a load has taken and not yet let go
         self._probe = spool.ready_dir.parent / "probe.bin"  # outside ready/ and loading/: never loaded as data
         self._probe.write_bytes(_EMPTY_REQUEST)
 
     def load(self, deadline: Callable[[], float | None] = lambda: None) -> int:
-        """Loads every spooled file, oldest first; returns spans stored. Raises StoreUnavailable when the
-        store does not answer (the files stay). Stops between loads once deadline() has passed."""
+        """Loads every spooled file no other load has taken, oldest first; returns spans stored. Raises
+        StoreUnavailable when the store does not answer (the files stay). Stops between loads once deadline() has passed."""
         stored = 0
-        started = time.monotonic()
-        for tenant, paths in chunks(self.spool.take(), self.load_max_bytes):
+        while (claimed := self._claim()) is not None:
             limit = deadline()
             if limit is not None and time.monotonic() > limit:
+                self._release(claimed[1])
                 log.warning("shutdown: leaving spooled spans for the next start")
                 break
-            stored += self._load_chunk(tenant, paths)
+            stored += self._load_claimed(*claimed)
+        return stored
+
+    def load_one(self) -> int:
+        """One load: the oldest spooled files no other load has taken, up to load_max_bytes of one tenant. Loads on
+        other threads may run at the same time (store lanes); returns spans stored, raises like load()."""
+        claimed = self._claim()
+        return 0 if claimed is None else self._load_claimed(*claimed)
+
+    def _claim(self) -> tuple[str, list[Path]] | None:
+        with self._claim_lock:
+            free = [path for path in self.spool.take() if path.name not in self._claimed]
+            loads = chunks(free, self.load_max_bytes)
+            if not loads:
+                return None
+            self._claimed.update(path.name for path in loads[0][1])
+            return loads[0]
+
+    def _release(self, paths: list[Path]) -> None:
+        with self._claim_lock:
+            self._claimed.difference_update(path.name for path in paths)
+
+    def _load_claimed(self, tenant: str, paths: list[Path]) -> int:
+        started = time.monotonic()
+        try:
+            stored = self._load_chunk(tenant, paths)
+        finally:
+            self._release(paths)
         if stored:
             self.metrics.observe_load(time.monotonic() - started)
         return stored

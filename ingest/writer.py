@@ -5,7 +5,9 @@ Two stages, each on its own thread, so an acknowledgement costs a file write and
    the waiting requests are framed into one spool file (ingest/spool.py), fsync'd, and all their tickets
    resolve together: an acknowledged span is on disk and survives a crash (the spool is replayed at start).
 2. Loading: the spooled files go into the store, oldest first, in loads of at most load_max_bytes
-   (ingest/loader.py), then leave the spool. A refused load is never dropped. A load starts at most every
+   (ingest/loader.py), then leave the spool. A refused load is never dropped. Up to load_parallelism loads
+   run at once, each on a pool thread and a store lane of its own, so one parses while another moves
+   its spans into the table (each takes files no other holds). A load starts at most every
    load_interval_ms while load_min_bytes or more wait, else once the oldest spooled request has waited
    load_max_wait_ms: each load has a fixed cost (about 0.25 s of query planning), which a trickle of spans
    should not pay every second.
@@ -19,6 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,7 +80,7 @@ class Ticket:
 class BatchWriter:
     def __init__(self, store: Any, spool_dir: Path, *, batch_max_bytes: int, batch_max_delay_ms: int, load_max_bytes: int,
                  queue_max_bytes: int, fsync: bool, load_interval_ms: int = 1000, load_min_bytes: int = 0,
-                 load_max_wait_ms: int = 1000, max_attribute_bytes: int = 1 << 20,
+                 load_max_wait_ms: int = 1000, load_parallelism: int = 1, max_attribute_bytes: int = 1 << 20,
                  max_attributes_per_span: int = 2048, max_spans_per_request: int = 100_000,
                  redaction: Redaction | None = None, metrics: IngestMetrics | None = None) -> None:
         self.store = store
@@ -105,8 +108,13 @@ class BatchWriter:
         self._spool_now = False
         self._stopping = False
         self._final_deadline: float | None = None
+        self.load_parallelism = load_parallelism
         self._load_lock = threading.Lock()
         self._load_wake = threading.Event()
+        self._rounds = threading.Condition()  # counts the loads running on the pool, and holds them off for flushes
+        self._running = 0
+        self._held = 0
+        self._pool = ThreadPoolExecutor(max_workers=load_parallelism, thread_name_prefix="span-load")
         self._spooler: threading.Thread | None = None
         self._loader: threading.Thread | None = None
 
@@ -237,18 +245,44 @@ class BatchWriter:
 
     # -- stage 2: loading --------------------------------------------------------------------------
     def _load_loop(self) -> None:
+        """Starts a load on the pool whenever one is due and fewer than load_parallelism run: with a backlog, the
+        next load parses while the last one moves its spans into the table."""
         started = time.monotonic()
         while True:
-            final = self._final_deadline is not None
+            if self._final_deadline is not None:
+                self._wait_rounds()
+                self._load_round()
+                self._pool.shutdown()
+                return
             wait = self._seconds_until_due(started)
-            if wait > 0 and not final:
+            if wait <= 0 and not self._lane_free():
+                wait = self.load_interval  # a load that ends wakes the loop
+            if wait > 0:
                 self._load_wake.wait(wait)
                 self._load_wake.clear()
                 continue
             started = time.monotonic()
-            self._load_round()
-            if final:
-                return
+            with self._rounds:
+                self._running += 1
+            self._pool.submit(self._pool_round)
+
+    def _pool_round(self) -> None:
+        try:
+            self._load_round(self.loader.load_one)
+        finally:
+            with self._rounds:
+                self._running -= 1
+                self._rounds.notify_all()
+            self._load_wake.set()
+
+    def _lane_free(self) -> bool:
+        with self._rounds:
+            return self._running < self.load_parallelism and not self._held
+
+    def _wait_rounds(self) -> None:
+        with self._rounds:
+            while self._running:
+                self._rounds.wait()
 
     def _seconds_until_due(self, last_start: float) -> float:
         """How long until the next load is due. Loads are spaced load_interval from the start of the last one,
@@ -264,9 +298,9 @@ class BatchWriter:
             return spacing
         return max(spacing, self.load_max_wait - (now - since))
 
-    def _load_round(self) -> None:
+    def _load_round(self, load: Callable[[], int] | None = None) -> None:
         try:
-            self.load_spool()
+            load() if load is not None else self.load_spool()
         except StoreUnavailable as exc:  # the files stay in the spool; the next round retries them
             log.warning("%s; spooled spans wait", exc)
         except Exception:
@@ -274,9 +308,18 @@ class BatchWriter:
 
     def load_spool(self) -> int:
         """Loads the spooled files, oldest first; returns spans stored. Raises StoreUnavailable when the
-        store does not answer (the files stay). Stops early once a shutdown deadline has passed."""
+        store does not answer (the files stay). Stops early once a shutdown deadline has passed. No load starts
+        on the pool meanwhile, and those running are waited for: every file spooled before the call is stored."""
         with self._load_lock:
-            return self.loader.load(lambda: self._final_deadline)
+            with self._rounds:
+                self._held += 1
+            try:
+                self._wait_rounds()
+                return self.loader.load(lambda: self._final_deadline)
+            finally:
+                with self._rounds:
+                    self._held -= 1
+                self._load_wake.set()
 
     def _removed(self, files: int, size: int) -> None:
         """Spool files left the spool (stored or dead-lettered)."""

@@ -87,7 +87,8 @@ class Service:
             load_max_bytes=settings.load_max_bytes,
             queue_max_bytes=settings.queue_max_bytes, fsync=settings.fsync,
             load_interval_ms=settings.load_interval_ms, load_min_bytes=settings.load_min_bytes,
-            load_max_wait_ms=settings.load_max_wait_ms, max_attribute_bytes=settings.max_attribute_bytes,
+            load_max_wait_ms=settings.load_max_wait_ms, load_parallelism=settings.load_parallelism,
+            max_attribute_bytes=settings.max_attribute_bytes,
             max_attributes_per_span=settings.max_attributes_per_span, max_spans_per_request=settings.max_spans_per_request,
             redaction=redaction, metrics=metrics)
         self.writer.start()

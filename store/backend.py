@@ -28,8 +28,9 @@ class Backend(Protocol):
                     params: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> int:
         """Runs an INSERT ... SELECT whose {source} reads the file at path; returns rows written when known."""
 
-    def staged(self) -> AbstractContextManager[Backend]:
-        """The backend a load runs on, where spans_stage is this process's own (store/store.py, load_otlp_batch)."""
+    def staged(self, lane: int = 0) -> AbstractContextManager[Backend]:
+        """The backend load lane `lane` runs on, where spans_stage and context_repair_traces are its own
+        (store/store.py, load_otlp_batch): lanes run at once, each on a connection or session of its own."""
 
     def close(self) -> None:
         """Releases the engine; further calls fail."""

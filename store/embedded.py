@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 from chdb import session as chdb_session
 
+from store import sql_files
 from store.backend import StoreError
 
 _TRAILING_SETTINGS = re.compile(r"\bSETTINGS\b[^()']*$", re.IGNORECASE)
@@ -50,6 +51,7 @@ class EmbeddedBackend:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "chdb"
         self._lock = threading.Lock()
+        self._lanes: dict[int, EmbeddedBackend] = {}  # load lanes other than 0 (staged)
         try:
             self._session = chdb_session.Session(str(self.path))
         except Exception as exc:  # chDB raises plain exceptions
@@ -92,11 +94,24 @@ class EmbeddedBackend:
         return int(result.rows_written()) if hasattr(result, "rows_written") else -1
 
     @contextmanager
-    def staged(self) -> Iterator[EmbeddedBackend]:
-        """This backend: one process owns the data directory, so spans_stage (sql/0055_spans_stage.sql) is its own."""
-        yield self
+    def staged(self, lane: int = 0) -> Iterator[EmbeddedBackend]:
+        """Lane 0 is this backend: one process owns the data directory, so spans_stage (sql/0055_spans_stage.sql) is
+        its own. Other lanes are connections of their own to the same engine, which run queries while this one does,
+        each with spans_stage and context_repair_traces as temporary tables of its session (as on a server)."""
+        if lane == 0:
+            yield self
+            return
+        backend = self._lanes.get(lane)
+        if backend is None:
+            backend = EmbeddedBackend(self.path.parent)
+            backend.execute(sql_files.query("create_session_stage"))
+            backend.execute(sql_files.query("create_session_repair_traces"))
+            self._lanes[lane] = backend
+        yield backend
 
     def close(self) -> None:
+        for backend in self._lanes.values():
+            backend.close()
         with self._lock:
             self._session.close()
 

@@ -23,7 +23,7 @@ class ServerBackend:
         self._url = url
         self._session_id = session_id
         self._connect = clickhouse_connect.get_client
-        self._loads: ServerBackend | None = None
+        self._loads: dict[int, ServerBackend] = {}  # a session per load lane (staged)
         self._client()  # fail at start, not on the first span
 
     def _client(self) -> Any:
@@ -62,21 +62,23 @@ class ServerBackend:
         return int(written) if written is not None else -1
 
     @contextmanager
-    def staged(self) -> Iterator[ServerBackend]:
-        """A backend in a ClickHouse session of its own, holding spans_stage and context_repair_traces as temporary tables: instances that
-        share a server each stage their loads apart. Made again if the session expired between loads."""
-        if self._loads is None:
-            self._loads = ServerBackend(self._url, session_id=f"spanledger-load-{uuid.uuid4()}")
-        self._loads.execute(sql_files.query("create_session_stage"))
-        self._loads.execute(sql_files.query("create_session_repair_traces"))
-        yield self._loads
+    def staged(self, lane: int = 0) -> Iterator[ServerBackend]:
+        """A backend in a ClickHouse session of its own per lane, holding spans_stage and context_repair_traces as
+        temporary tables: lanes, and instances that share a server, stage their loads apart. The tables are made
+        again if the session expired between loads."""
+        loads = self._loads.get(lane)
+        if loads is None:
+            loads = self._loads[lane] = ServerBackend(self._url, session_id=f"spanledger-load-{uuid.uuid4()}")
+        loads.execute(sql_files.query("create_session_stage"))
+        loads.execute(sql_files.query("create_session_repair_traces"))
+        yield loads
 
     def close(self) -> None:
         client = getattr(self._local, "client", None)
         if client is not None:
             client.close()
-        if self._loads is not None:
-            self._loads.close()
+        for loads in self._loads.values():
+            loads.close()
 
 
 def _redact(url: str) -> str:

@@ -7,8 +7,8 @@ writer chose and the query names in sql/queries/.
 from __future__ import annotations
 
 import logging
+import queue
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +30,16 @@ class Store:
         self.backend = backend
         self.settings = settings
         self.limits: dict[str, Any] | None = None
-        self._stage_lock = threading.Lock()  # one staged load at a time (spans_stage is shared)
+        # Load lanes (backend.staged): each runs one load or context repair at a time; load_parallelism run at once.
+        self._lanes: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for lane in range(settings.load_parallelism):
+            self._lanes.put(lane)
 
     def limited(self) -> Store:
         """This store for the UI and API readers: each frame within query_max_seconds and query_max_rows, an
         error beyond (a silently cut result would show wrong figures). Shares the backend; close this one only."""
         readers = Store(self.backend, self.settings)
-        readers._stage_lock = self._stage_lock
+        readers._lanes = self._lanes
         readers.limits = {"max_execution_time": self.settings.query_max_seconds, "max_result_rows": self.settings.query_max_rows,
                           "result_overflow_mode": "throw"}
         return readers
@@ -52,25 +55,38 @@ class Store:
         """Loads a length-delimited file (or glob) of OTLP requests into spans, in two statements: the parse into
         spans_stage (Memory; sql/queries/insert_otlp_spans.sql), then the move into spans, which joins each span
         with what the rest of its trace in the load names (sql/queries/move_staged_spans.sql). The parse reads the
-        requests once; the join needs the parsed spans twice."""
-        with self._stage_lock, self.backend.staged() as backend:
-            try:
-                backend.insert_file(sql_files.query("insert_otlp_spans"), path, "Protobuf", structure, params, dict(format_settings))
-                backend.execute(sql_files.query("move_staged_spans"), params)
-            finally:
-                backend.execute(sql_files.query("clear_staged_spans"))
+        requests once; the join needs the parsed spans twice. On a free lane: while one load moves its spans
+        (one core), another parses."""
+        lane = self._lanes.get()
+        try:
+            with self.backend.staged(lane) as backend:
+                self._load_staged(backend, path, structure, format_settings, params)
+        finally:
+            self._lanes.put(lane)
+
+    def _load_staged(self, backend: Backend, path: Path, structure: str, format_settings: dict[str, Any],
+                     params: dict[str, Any]) -> None:
+        try:
+            backend.insert_file(sql_files.query("insert_otlp_spans"), path, "Protobuf", structure, params, dict(format_settings))
+            backend.execute(sql_files.query("move_staged_spans"), params)
+        finally:
+            backend.execute(sql_files.query("clear_staged_spans"))
 
     def repair_span_context(self, params: dict[str, Any]) -> None:
         """Gives spans stored with a fallback session the session their trace named since: the traces to rewrite go
         into context_repair_traces (sql/queries/repair_context_traces.sql), then their spans get a newer version
-        (sql/queries/repair_span_context.sql). In the loads' session, whose temporary tables stand in for the
-        Memory tables on a ClickHouse server."""
-        with self._stage_lock, self.backend.staged() as backend:
-            try:
-                backend.execute(sql_files.query("repair_context_traces"), params)
-                backend.execute(sql_files.query("repair_span_context"), params)
-            finally:
-                backend.execute(sql_files.query("clear_repair_traces"))
+        (sql/queries/repair_span_context.sql). In a load lane's session, whose temporary tables stand in for the
+        Memory tables on a ClickHouse server. On a free load lane."""
+        lane = self._lanes.get()
+        try:
+            with self.backend.staged(lane) as backend:
+                try:
+                    backend.execute(sql_files.query("repair_context_traces"), params)
+                    backend.execute(sql_files.query("repair_span_context"), params)
+                finally:
+                    backend.execute(sql_files.query("clear_repair_traces"))
+        finally:
+            self._lanes.put(lane)
 
     def run(self, query_name: str, params: dict[str, Any] | None = None) -> None:
         """Runs the named statement (sql/queries/<query_name>.sql) for its effect."""

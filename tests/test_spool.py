@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,40 @@ def test_loads_go_oldest_first_in_bounded_chunks_per_tenant(tmp_path: Path) -> N
     assert store.loads[0][0] == files[0] and all(len(load) <= 2 for load in store.loads)
     assert all(len({name.split(".")[1] for name in load}) == 1 for load in store.loads)
     assert _spooled(tmp_path / "spool") == [] and writer.metrics.stored_spans == 12
+
+
+class SlowStore(RecordingStore):
+    """A RecordingStore whose loads take a while, noting how many run at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = self.most_at_once = 0
+        self._lock = threading.Lock()
+
+    def load_otlp_batch(self, pattern: Path, *rest: Any) -> None:
+        with self._lock:
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        time.sleep(0.2)
+        super().load_otlp_batch(pattern, *rest)
+        with self._lock:
+            self.running -= 1
+
+
+def test_with_a_backlog_loads_overlap_and_take_every_file_once(tmp_path: Path) -> None:
+    store = SlowStore()
+    writer = _writer(store, tmp_path / "spool", load_interval_ms=10, load_min_bytes=0, load_parallelism=2)
+    for index in range(12):
+        writer.spool.write("a", [build_request("lane", span_ids(2))], 2)
+    files = _spooled(tmp_path / "spool")
+    writer.loader.load_max_bytes = 2 * max((tmp_path / "spool/ready" / name).stat().st_size for name in files)
+    writer.start()  # the spooled files are a backlog: loads of two files each, two at a time
+    deadline = time.monotonic() + 10
+    while _spooled(tmp_path / "spool") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    writer.stop()
+    assert sorted(name for load in store.loads for name in load) == files  # each file in exactly one load
+    assert store.most_at_once == 2 and writer.metrics.stored_spans == 24
 
 
 def test_a_file_taken_by_a_load_the_moment_it_is_written_is_still_acknowledged(tmp_path: Path) -> None:
@@ -226,6 +261,43 @@ def recover_and_dead_letter(data_dir: str) -> None:
         "dead_letter_spans": second.metrics.dead_letter_spans, "spool2_left": _spooled(root / "spool2"),
     }), flush=True)
     store.close()
+
+
+def loads_on_two_lanes(data_dir: str) -> None:
+    """Two loads at once on the real store, each on its own lane (lane 1: a connection or session of its own)."""
+    from ingest import otlp_format
+    from ingest.redaction import Redaction
+
+    root = Path(data_dir)
+    store, _ = _real_writer(root, "spool")
+    params = {"tenant": "default", "max_attribute_bytes": 4096, "max_attributes": 128, **Redaction().params()}
+    ids = [span_ids(50), span_ids(50)]
+    batches = []
+    for index, batch_ids in enumerate(ids):
+        body = build_request("spool-lanes", batch_ids)
+        path = root / f"load-{index}.bin"
+        path.write_bytes(otlp_format.frame_header(len(body)) + body)
+        batches.append(path)
+    start = threading.Barrier(2)
+
+    def load(path: Path) -> None:
+        start.wait()
+        store.load_otlp_batch(path, otlp_format.STRUCTURE, otlp_format.FORMAT_SETTINGS, params)
+
+    threads = [threading.Thread(target=load, args=(path,)) for path in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sql = "SELECT span_id FROM spans WHERE service_name = 'spool-lanes'"  # not FINAL: each span once
+    print(json.dumps({"stored": sorted(row["span_id"] for row in store.backend.query_arrow(sql).to_pylist()),
+                      "sent": sorted(span_id.hex() for batch_ids in ids for span_id in batch_ids)}), flush=True)
+    store.close()
+
+
+def test_two_loads_at_once_on_the_real_store_store_each_span_once(tmp_path: Path) -> None:
+    result = _run("loads_on_two_lanes", tmp_path)
+    assert len(result["sent"]) == 100 and result["stored"] == result["sent"]
 
 
 def _run(function: str, data_dir: Path) -> dict[str, Any]:

@@ -91,7 +91,7 @@ class SlowStore(RecordingStore):
 def test_with_a_backlog_loads_overlap_and_take_every_file_once(tmp_path: Path) -> None:
     store = SlowStore()
     writer = _writer(store, tmp_path / "spool", load_interval_ms=10, load_min_bytes=0, load_parallelism=2)
-    for index in range(12):
+    for _ in range(12):
         writer.spool.write("a", [build_request("lane", span_ids(2))], 2)
     files = _spooled(tmp_path / "spool")
     writer.loader.load_max_bytes = 2 * max((tmp_path / "spool/ready" / name).stat().st_size for name in files)

@@ -44,7 +44,7 @@ class SpoolLoader:
         self.on_removed = on_removed  # (files, bytes) that left the spool
         self._strikes: dict[str, int] = {}  # spool file name -> refusals in a row
         self._claim_lock = threading.Lock()
-        self._claimed: set[str] = set()  # names of the spool files a load has taken and not yet let go
+        self._claimed: dict[str, int] = {}  # name -> size of the spool files a load has taken and not yet let go
         self._probe = spool.ready_dir.parent / "probe.bin"  # outside ready/ and loading/: never loaded as data
         self._probe.write_bytes(_EMPTY_REQUEST)
 
@@ -73,12 +73,18 @@ class SpoolLoader:
             loads = chunks(free, self.load_max_bytes)
             if not loads:
                 return None
-            self._claimed.update(path.name for path in loads[0][1])
+            self._claimed.update((path.name, path.stat().st_size) for path in loads[0][1])
             return loads[0]
 
     def _release(self, paths: list[Path]) -> None:
         with self._claim_lock:
-            self._claimed.difference_update(path.name for path in paths)
+            for path in paths:
+                self._claimed.pop(path.name, None)
+
+    def claimed_bytes(self) -> int:
+        """Spooled bytes that loads have taken and not yet stored or let go."""
+        with self._claim_lock:
+            return sum(self._claimed.values())
 
     def _load_claimed(self, tenant: str, paths: list[Path]) -> int:
         started = time.monotonic()

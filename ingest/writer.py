@@ -216,8 +216,8 @@ class BatchWriter:
                 self._spooled_bytes += size  # counted before the write, so the queue never looks emptier
             for tenant, items in batches.items():
                 self._spool_batch(tenant, items)
-            if below_min and self._spooled_bytes >= self.load_min_bytes:
-                self._load_wake.set()  # the load loop may be waiting out load_max_wait: a load is due sooner now
+            if below_min and self._spooled_bytes >= self.load_min_bytes or self._spooled_bytes >= self.loader.load_max_bytes:
+                self._load_wake.set()  # the load loop may be waiting out load_max_wait or the interval: a load is due sooner
 
     def _spool_batch(self, tenant: str, items: list[tuple[bytes, Ticket]]) -> None:
         started = time.monotonic()
@@ -287,13 +287,17 @@ class BatchWriter:
     def _seconds_until_due(self, last_start: float) -> float:
         """How long until the next load is due. Loads are spaced load_interval from the start of the last one,
         so a slow load is followed by the next at once instead of a full interval of idling while the spool
-        grows; below load_min_bytes a load also waits until the oldest spooled request is load_max_wait old."""
+        grows; below load_min_bytes a load also waits until the oldest spooled request is load_max_wait old. A
+        full load's worth (load_max_bytes) that no load has taken is due at once: the spacing would otherwise cap
+        the store at load_max_bytes per interval."""
         now = time.monotonic()
         spacing = self.load_interval - (now - last_start)
         with self._cond:
             size, since = self._spooled_bytes, self._spooled_since
         if since is None:  # nothing spooled: look again later (load_min_bytes spooled wakes the loop sooner)
             return max(spacing, self.load_max_wait)
+        if size - self.loader.claimed_bytes() >= self.loader.load_max_bytes:
+            return 0
         if size >= self.load_min_bytes:
             return spacing
         return max(spacing, self.load_max_wait - (now - since))

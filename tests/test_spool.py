@@ -97,11 +97,25 @@ def test_with_a_backlog_loads_overlap_and_take_every_file_once(tmp_path: Path) -
     writer.loader.load_max_bytes = 2 * max((tmp_path / "spool/ready" / name).stat().st_size for name in files)
     writer.start()  # the spooled files are a backlog: loads of two files each, two at a time
     deadline = time.monotonic() + 10
-    while _spooled(tmp_path / "spool") and time.monotonic() < deadline:
+    while writer.metrics.stored_spans < 24 and time.monotonic() < deadline:
         time.sleep(0.05)
     writer.stop()
     assert sorted(name for load in store.loads for name in load) == files  # each file in exactly one load
     assert store.most_at_once == 2 and writer.metrics.stored_spans == 24
+
+
+def test_a_full_load_goes_at_once_instead_of_waiting_out_the_interval(tmp_path: Path) -> None:
+    store = RecordingStore()
+    writer = _writer(store, tmp_path / "spool", load_min_bytes=0)  # loads every 60 s, but for full ones
+    writer.loader.load_max_bytes = 3 * len(build_request("full", span_ids(2)))
+    writer.start()
+    for _ in range(6):
+        writer.write(build_request("full", span_ids(2)), 2)
+    deadline = time.monotonic() + 5
+    while not store.loads and time.monotonic() < deadline:
+        time.sleep(0.02)
+    writer.stop()
+    assert store.loads, "a backlog of load_max_bytes waited for the 60 s interval"
 
 
 def test_a_file_taken_by_a_load_the_moment_it_is_written_is_still_acknowledged(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ import random
 import string
 import subprocess
 import sys
+import threading
+import time
 
 import httpx
 from hypothesis import HealthCheck, given, settings
@@ -92,6 +94,20 @@ def test_redactions_are_counted_in_metrics(service, store, unique) -> None:  # t
     _send(service, f"redact-metric-{unique}", [{"config": f"aws={AWS_KEY} backup={AWS_KEY}"} for _ in range(3)])
     service.flush()
     assert aws_masked() - before == 6
+
+
+def test_a_scrape_does_not_wait_behind_a_long_store_query(service) -> None:  # type: ignore[no-untyped-def]
+    # The redaction counts come from the store; its connection runs one query at a time (embedded), so a scrape
+    # during a load or a jobs pass waited for it. Prometheus gives up after 10 s and then sees no ingest figures.
+    slow = threading.Thread(target=service.store.backend.query_arrow, args=(
+        "SELECT sleepEachRow(0.5) FROM numbers(12) SETTINGS function_sleep_max_microseconds_per_block = 10000000",))
+    slow.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    text = httpx.get(f"http://127.0.0.1:{service.http_port}/metrics", timeout=30).text
+    waited = time.monotonic() - started
+    slow.join()
+    assert waited < 4.0 and "spanledger_accepted_spans_total" in text, waited
 
 
 def _writer(service, tmp_path, redaction: Redaction) -> BatchWriter:  # type: ignore[no-untyped-def]

@@ -191,7 +191,7 @@ class BatchWriter:
             self._load_wake.set()
             self._loader.join()
         else:
-            self._load_round()
+            self._load_round(self.load_spool)
 
     # -- stage 1: spooling -------------------------------------------------------------------------
     def _spool_loop(self) -> None:
@@ -251,7 +251,7 @@ class BatchWriter:
         while True:
             if self._final_deadline is not None:
                 self._wait_rounds()
-                self._load_round()
+                self._load_round(self.load_spool)
                 self._pool.shutdown()
                 return
             wait = self._seconds_until_due(started)
@@ -302,9 +302,9 @@ class BatchWriter:
             return spacing
         return max(spacing, self.load_max_wait - (now - since))
 
-    def _load_round(self, load: Callable[[], int] | None = None) -> None:
+    def _load_round(self, load: Callable[[], int]) -> None:
         try:
-            load() if load is not None else self.load_spool()
+            load()
         except StoreUnavailable as exc:  # the files stay in the spool; the next round retries them
             log.warning("%s; spooled spans wait", exc)
         except Exception:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import queue
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,34 +59,32 @@ class Store:
         with what the rest of its trace in the load names (sql/queries/move_staged_spans.sql). The parse reads the
         requests once; the join needs the parsed spans twice. On a free lane: while one load moves its spans
         (one core), another parses."""
-        lane = self._lanes.get()
-        try:
-            with self.backend.staged(lane) as backend:
-                self._load_staged(backend, path, structure, format_settings, params)
-        finally:
-            self._lanes.put(lane)
-
-    def _load_staged(self, backend: Backend, path: Path, structure: str, format_settings: dict[str, Any],
-                     params: dict[str, Any]) -> None:
-        try:
-            backend.insert_file(sql_files.query("insert_otlp_spans"), path, "Protobuf", structure, params, dict(format_settings))
-            backend.execute(sql_files.query("move_staged_spans"), params)
-        finally:
-            backend.execute(sql_files.query("clear_staged_spans"))
+        with self._lane() as backend:
+            try:
+                backend.insert_file(sql_files.query("insert_otlp_spans"), path, "Protobuf", structure, params, dict(format_settings))
+                backend.execute(sql_files.query("move_staged_spans"), params)
+            finally:
+                backend.execute(sql_files.query("clear_staged_spans"))
 
     def repair_span_context(self, params: dict[str, Any]) -> None:
         """Gives spans stored with a fallback session the session their trace named since: the traces to rewrite go
         into context_repair_traces (sql/queries/repair_context_traces.sql), then their spans get a newer version
         (sql/queries/repair_span_context.sql). In a load lane's session, whose temporary tables stand in for the
         Memory tables on a ClickHouse server. On a free load lane."""
+        with self._lane() as backend:
+            try:
+                backend.execute(sql_files.query("repair_context_traces"), params)
+                backend.execute(sql_files.query("repair_span_context"), params)
+            finally:
+                backend.execute(sql_files.query("clear_repair_traces"))
+
+    @contextmanager
+    def _lane(self) -> Iterator[Backend]:
+        """The backend of a free load lane, held until the block ends (waits while every lane is busy)."""
         lane = self._lanes.get()
         try:
             with self.backend.staged(lane) as backend:
-                try:
-                    backend.execute(sql_files.query("repair_context_traces"), params)
-                    backend.execute(sql_files.query("repair_span_context"), params)
-                finally:
-                    backend.execute(sql_files.query("clear_repair_traces"))
+                yield backend
         finally:
             self._lanes.put(lane)
 

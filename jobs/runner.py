@@ -48,12 +48,16 @@ class JobRunner:
         with self._lock:
             late = dt.timedelta(seconds=self.settings.jobs_late_window_seconds)
             started = self.now()
+            # Spans of a load still running when the pass starts may carry an ingested_at from before it, yet are
+            # not visible to it: the next pass reads from the start of the oldest one. The late window is for
+            # loads this process cannot see (another spanledger on the same ClickHouse server).
+            in_flight = dt.timedelta(seconds=self.store.oldest_write_seconds())
             mark = self._watermark(SESSIONS)
             if mark is None:
                 sessions = self._all_sessions(started).sessions
             else:
                 sessions = run_session_pass(self.store, self.settings, SessionScope.touched_since(mark - late), started).sessions
-            self._set_watermark(SESSIONS, started)
+            self._set_watermark(SESSIONS, started - in_flight)
             rollup_started = self.now()
             rollup_mark = self._watermark(ROLLUPS)
             since = rollup_mark - late if rollup_mark is not None else EPOCH
@@ -69,9 +73,10 @@ class JobRunner:
         """Every session the spans table holds, then every hour that has sessions or rollups."""
         with self._lock:
             started = self.now()
+            in_flight = dt.timedelta(seconds=self.store.oldest_write_seconds())  # see incremental_pass
             # The hourly session rollups of every live session are computed while ClickHouse writes the sessions.
             written = self._all_sessions(started, beside_write=lambda live: agent_rollups(live, self.settings))
-            self._set_watermark(SESSIONS, started)
+            self._set_watermark(SESSIONS, started - in_flight)
             first, last = self.span_range()
             hours = 0
             if first is not None and last is not None:

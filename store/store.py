@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import queue
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,12 +37,13 @@ class Store:
         self._lanes: queue.SimpleQueue[int] = queue.SimpleQueue()
         for lane in range(settings.load_parallelism):
             self._lanes.put(lane)
+        self._writing: dict[int, float] = {}  # lane -> time.monotonic() at which its load or repair began
 
     def limited(self) -> Store:
         """This store for the UI and API readers: each frame within query_max_seconds and query_max_rows, an
         error beyond (a silently cut result would show wrong figures). Shares the backend; close this one only."""
         readers = Store(self.backend, self.settings)
-        readers._lanes = self._lanes
+        readers._lanes, readers._writing = self._lanes, self._writing
         readers.limits = {"max_execution_time": self.settings.query_max_seconds, "max_result_rows": self.settings.query_max_rows,
                           "result_overflow_mode": "throw"}
         return readers
@@ -82,11 +84,20 @@ class Store:
     def _lane(self) -> Iterator[Backend]:
         """The backend of a free load lane, held until the block ends (waits while every lane is busy)."""
         lane = self._lanes.get()
+        self._writing[lane] = time.monotonic()
         try:
             with self.backend.staged(lane) as backend:
                 yield backend
         finally:
+            del self._writing[lane]
             self._lanes.put(lane)
+
+    def oldest_write_seconds(self) -> float:
+        """How long ago the oldest load or context repair still running began; 0 when none runs. The spans it
+        writes carry an ingested_at from no earlier than that, and become visible only when it ends: the jobs'
+        watermark stays behind it (jobs/runner.py)."""
+        began = list(self._writing.values())
+        return time.monotonic() - min(began) if began else 0.0
 
     def run(self, query_name: str, params: dict[str, Any] | None = None) -> None:
         """Runs the named statement (sql/queries/<query_name>.sql) for its effect."""

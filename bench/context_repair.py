@@ -8,6 +8,10 @@ server's loop does. No server, no gRPC: it times the load and the repair alone, 
 
     .venv/bin/python bench/context_repair.py                      # 30 loads of 204,800 spans, a repair after each
     .venv/bin/python bench/context_repair.py --every 15           # a repair every 15 loads (about 30 s at 100,000 spans/s)
+    .venv/bin/python bench/context_repair.py --loads 56 --every 1000 --jobs-every 8   # no repair, a jobs pass every 8 loads
+
+With --jobs-every N it also runs the jobs' incremental pass (jobs/runner.py) after every N loads and prints how
+long its session pass and its rollups took (wall time): a pass costs more the more its hour already holds.
 
 Prints one line per load and writes bench/results/repair-<timestamp>.json.
 """
@@ -32,6 +36,7 @@ from payloads import Fleet  # noqa: E402
 from ingest import otlp_format  # noqa: E402
 from ingest.redaction import Redaction  # noqa: E402
 from jobs.context_repair import OVERLAP_S, repair_span_context  # noqa: E402
+from jobs.runner import JobRunner  # noqa: E402
 from spanledger.settings import Settings  # noqa: E402
 from store import open_store  # noqa: E402
 
@@ -41,12 +46,16 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=30)
     parser.add_argument("--requests", type=int, default=400, help="512-span requests per load")
     parser.add_argument("--every", type=int, default=1, help="loads between two repairs")
+    parser.add_argument("--jobs-every", type=int, default=0, help="loads between two jobs passes (0: no jobs)")
     args = parser.parse_args()
 
     data = Path(tempfile.mkdtemp(prefix="spanledger-repair-bench-"))
     try:
-        store = open_store(Settings(data_dir=data / "store"))
+        settings = Settings(data_dir=data / "store")
+        store = open_store(settings)
         store.prepare()
+        runner = JobRunner(store, settings)
+        runner.incremental_pass()  # the first pass sets the watermark
         fleets = [Fleet(seed * 100_003, 512, 97.0) for seed in range(2)]
         params = {"tenant": "default", "max_attribute_bytes": 16384, "max_attributes": 128, **Redaction(salt="bench").params()}
         window = dt.timedelta(hours=24)
@@ -69,10 +78,13 @@ def main() -> None:
                 repair_span_context(store, since, window)
                 since = at - dt.timedelta(seconds=OVERLAP_S)
                 repair = time.process_time() - loaded
+            jobs = runner.incremental_pass() if args.jobs_every and (load + 1) % args.jobs_every == 0 else None
             spans = args.requests * 512
-            runs.append({"load": load + 1, "load_us_per_span": (loaded - started) / spans * 1e6, "repair_s": repair})
+            runs.append({"load": load + 1, "load_us_per_span": (loaded - started) / spans * 1e6, "repair_s": repair, "jobs": jobs})
             print(f"load {load + 1:3d}: load {(loaded - started) / spans * 1e6:5.2f} µs a span"
-                  + (f", repair {repair:6.2f} s" if repair is not None else ""), flush=True)
+                  + (f", repair {repair:6.2f} s" if repair is not None else "")
+                  + (f", jobs pass: sessions {jobs['session_seconds']:6.2f} s ({jobs['sessions']:,} keys), rollups "
+                     f"{jobs['rollup_seconds']:6.2f} s" if jobs is not None else ""), flush=True)
         repairs = [run["repair_s"] for run in runs if run["repair_s"] is not None]
         for first in range(0, len(repairs), 10):
             chunk = repairs[first:first + 10]

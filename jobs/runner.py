@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -53,11 +54,13 @@ class JobRunner:
             # loads this process cannot see (another spanledger on the same ClickHouse server).
             in_flight = dt.timedelta(seconds=self.store.oldest_write_seconds())
             mark = self._watermark(SESSIONS)
+            clock = time.monotonic()
             if mark is None:
                 sessions = self._all_sessions(started).sessions
             else:
                 sessions = run_session_pass(self.store, self.settings, SessionScope.touched_since(mark - late), started).sessions
             self._set_watermark(SESSIONS, started - in_flight)
+            session_seconds, clock = time.monotonic() - clock, time.monotonic()
             rollup_started = self.now()
             rollup_mark = self._watermark(ROLLUPS)
             since = rollup_mark - late if rollup_mark is not None else EPOCH
@@ -67,7 +70,8 @@ class JobRunner:
             self._rollup_hours(hours, rollup_started)
             self._set_watermark(ROLLUPS, rollup_started)
             self._rolled += [started, started - TOMBSTONE_OFFSET]
-            return {"job": "pass", "sessions": sessions, "hours": len(hours)}
+            return {"job": "pass", "sessions": sessions, "hours": len(hours),
+                    "session_seconds": round(session_seconds, 3), "rollup_seconds": round(time.monotonic() - clock, 3)}
 
     def full_recompute(self) -> dict[str, Any]:
         """Every session the spans table holds, then every hour that has sessions or rollups."""

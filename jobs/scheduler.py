@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,13 @@ class JobScheduler:
             self._scheduler.shutdown(wait=True)
 
     def _incremental(self) -> None:
+        started = time.monotonic()
+        try:
+            self._pass()
+        finally:
+            self._rest(time.monotonic() - started)
+
+    def _pass(self) -> None:
         try:
             summary = self.runner.incremental_pass()
             log.debug("incremental pass: %s", summary)
@@ -60,6 +68,14 @@ class JobScheduler:
                 self.after_pass()
             except Exception:
                 log.exception("after-pass hook (alert evaluation) failed; the next pass runs it again")
+
+    def _rest(self, busy: float) -> None:
+        """Holds the next pass off so that passes take at most jobs_max_share of the time: a pass that took longer
+        than the interval would otherwise be followed at once by another, longer one (it covers more)."""
+        rest = busy * (1 / self.settings.jobs_max_share - 1)
+        if rest > self.settings.jobs_interval_seconds - busy and self._scheduler.running:
+            log.info("incremental pass took %.1f s; the next one starts in %.1f s (SPANLEDGER_JOBS_MAX_SHARE)", busy, rest)
+            self._scheduler.modify_job("incremental", next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=rest))
 
     def _weekly(self) -> None:
         try:

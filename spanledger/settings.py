@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     tls_key_file: Path | None = Field(None, description="PEM private key of tls_cert_file.")
     jobs_enabled: bool = Field(True, description="Run the scheduled jobs (sessions, rollups, weekly review) inside `spanledger serve`.")
     jobs_interval_seconds: float = Field(60.0, gt=0, description="How often the incremental sessions + rollups pass runs.")
+    jobs_max_share: float = Field(0.5, gt=0, le=1, description="The largest share of the time the incremental passes may take: after a pass of D seconds the next starts no sooner than D x (1 / share - 1) seconds later, even when jobs_interval_seconds is shorter. Beyond it the metrics lag rather than the ingest (passes grow with the data: README, Ingest performance); 1 lets passes run back to back.")
     jobs_late_window_seconds: int = Field(15, ge=0, description="Each incremental pass re-reads this many seconds before its watermark, for spans that another spanledger on the same ClickHouse server was still loading when the last pass ran; this process's own loads hold the watermark back themselves. Every second of it is read again at each pass (at 100,000 spans/s, 120 s tripled a pass's work).")
     jobs_backfill_chunk_hours: int = Field(24, ge=1, description="Backfills over a time range work through it in chunks of this many hours (one progress step each).")
     jobs_session_lookback_hours: int = Field(24, ge=0, description="A backfill range also reads spans up to this many hours before it, for sessions that started earlier.")

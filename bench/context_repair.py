@@ -55,7 +55,8 @@ def main() -> None:
         store = open_store(settings)
         store.prepare()
         runner = JobRunner(store, settings)
-        runner.incremental_pass()  # the first pass sets the watermark
+        if args.jobs_every:
+            runner.incremental_pass()  # the first pass sets the watermark
         fleets = [Fleet(seed * 100_003, 512, 97.0) for seed in range(2)]
         params = {"tenant": "default", "max_attribute_bytes": 16384, "max_attributes": 128, **Redaction(salt="bench").params()}
         window = dt.timedelta(hours=24)

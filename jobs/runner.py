@@ -40,6 +40,12 @@ class JobRunner:
     def now(self) -> dt.datetime:
         return self.store.frame("jobs_now").item()
 
+    def _visible_from(self, started: dt.datetime) -> dt.datetime:
+        """The sessions watermark of a pass that starts now: spans of a load still running may carry an ingested_at
+        from before `started`, yet are not visible to the pass, so the next one reads from the start of the oldest.
+        The late window is for loads this process cannot see (another spanledger on the same ClickHouse server)."""
+        return started - dt.timedelta(seconds=self.store.oldest_write_seconds())
+
     def span_range(self) -> tuple[dt.datetime | None, dt.datetime | None]:
         first, last = self.store.frame("jobs_span_time_range").row(0)
         return first, last
@@ -49,18 +55,15 @@ class JobRunner:
         with self._lock:
             late = dt.timedelta(seconds=self.settings.jobs_late_window_seconds)
             started = self.now()
-            # Spans of a load still running when the pass starts may carry an ingested_at from before it, yet are
-            # not visible to it: the next pass reads from the start of the oldest one. The late window is for
-            # loads this process cannot see (another spanledger on the same ClickHouse server).
-            in_flight = dt.timedelta(seconds=self.store.oldest_write_seconds())
+            visible_from = self._visible_from(started)
             mark = self._watermark(SESSIONS)
-            clock = time.monotonic()
+            began = time.monotonic()
             if mark is None:
                 sessions = self._all_sessions(started).sessions
             else:
                 sessions = run_session_pass(self.store, self.settings, SessionScope.touched_since(mark - late), started).sessions
-            self._set_watermark(SESSIONS, started - in_flight)
-            session_seconds, clock = time.monotonic() - clock, time.monotonic()
+            self._set_watermark(SESSIONS, visible_from)
+            session_seconds, began = time.monotonic() - began, time.monotonic()
             rollup_started = self.now()
             rollup_mark = self._watermark(ROLLUPS)
             since = rollup_mark - late if rollup_mark is not None else EPOCH
@@ -71,16 +74,16 @@ class JobRunner:
             self._set_watermark(ROLLUPS, rollup_started)
             self._rolled += [started, started - TOMBSTONE_OFFSET]
             return {"job": "pass", "sessions": sessions, "hours": len(hours),
-                    "session_seconds": round(session_seconds, 3), "rollup_seconds": round(time.monotonic() - clock, 3)}
+                    "session_seconds": round(session_seconds, 3), "rollup_seconds": round(time.monotonic() - began, 3)}
 
     def full_recompute(self) -> dict[str, Any]:
         """Every session the spans table holds, then every hour that has sessions or rollups."""
         with self._lock:
             started = self.now()
-            in_flight = dt.timedelta(seconds=self.store.oldest_write_seconds())  # see incremental_pass
+            visible_from = self._visible_from(started)
             # The hourly session rollups of every live session are computed while ClickHouse writes the sessions.
             written = self._all_sessions(started, beside_write=lambda live: agent_rollups(live, self.settings))
-            self._set_watermark(SESSIONS, started - in_flight)
+            self._set_watermark(SESSIONS, visible_from)
             first, last = self.span_range()
             hours = 0
             if first is not None and last is not None:

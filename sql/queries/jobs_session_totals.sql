@@ -5,6 +5,10 @@
 -- holds now for the same keys (in_prev, prev_first_start; keys that lost their spans come back with
 -- in_spans = 0); or, with {everything} = 1, every session with spans in that range, without that join
 -- (sql/queries/jobs_tombstone_stale_sessions.sql then retires what the pass did not rewrite).
+-- The touched keys are matched by hash, which costs a third of matching the (tenant, session_id) strings (5.6 s of
+-- CPU against 3.8 for the sessions of 2 M spans): 64 bits for the spans, where a collision only recomputes one more
+-- session (the same row again); 128 bits for `sessions`, where a collision would make a tombstone of a session
+-- whose spans lie outside the range (odds about 10^-20 a pass with a billion sessions stored).
 WITH
     JSONExtract({segment_keys:String}, 'Array(String)') AS segment_keys,
     JSONExtract({outcome_keys:String}, 'Array(String)') AS outcome_keys,
@@ -14,8 +18,8 @@ WITH
         SELECT tenant, session_id, first_start AS prev_first_start, 1 AS in_prev
         FROM sessions FINAL
         WHERE NOT {everything:UInt8}
-          AND (tenant, session_id) IN
-              (SELECT tenant, session_id
+          AND reinterpretAsUInt128(murmurHash3_128(tenant, session_id)) IN
+              (SELECT reinterpretAsUInt128(murmurHash3_128(tenant, session_id))
                FROM touched_sessions(ingested_since = {ingested_since:DateTime64(6)}, start_from = {start_from:DateTime64(9)},
                                      start_to = {start_to:DateTime64(9)}))
     ),
@@ -77,8 +81,8 @@ WITH
             FROM spans FINAL
             WHERE start_time >= {scan_from:DateTime64(9)} AND start_time < {scan_to:DateTime64(9)}
               AND ({everything:UInt8}
-                   OR (tenant, session_id) IN
-                      (SELECT tenant, session_id
+                   OR cityHash64(tenant, session_id) IN
+                      (SELECT cityHash64(tenant, session_id)
                        FROM touched_sessions(ingested_since = {ingested_since:DateTime64(6)}, start_from = {start_from:DateTime64(9)},
                                              start_to = {start_to:DateTime64(9)})))
         )

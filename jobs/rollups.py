@@ -1,4 +1,4 @@
-"""The rollup job: recomputes whole (tenant, hour) buckets from `sessions` and spans.
+"""The rollup job: recomputes (tenant, hour) buckets from `sessions` and spans.
 
 Session figures: ClickHouse returns the hour's live sessions, Polars computes the rows
 (jobs/rollup_math.py). Call figures: computed and inserted by ClickHouse in one statement
@@ -10,6 +10,11 @@ its start time as version, and the pass ends by making that version its hours' c
 (rollup_generations); readers see only current rows (views rollup_agents_live, rollup_calls_live). So
 recomputing an hour is idempotent, never visible half done, and keys that vanished (a session whose agent
 was repaired, or that moved to another hour) drop out.
+
+An incremental pass reads again from spans only the calls of the minutes its sessions start (or started) in;
+the calls of the hour's other minutes come from the hour's current generation, whose arrays keep each call's
+minute. So a pass late in an hour costs what changed plus a copy of the hour's call arrays, not a read of the
+hour's spans (5.75 s a pass on an hour of 11.5 M spans before; README, Ingest performance).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from spanledger.settings import Settings
 log = logging.getLogger(__name__)
 
 TenantHour = tuple[str, dt.datetime]
+ALL_MINUTES = list(range(60))
 
 
 @dataclass
@@ -43,6 +49,13 @@ class RollupPassResult:
 def hours_from(frame: pl.DataFrame) -> list[TenantHour]:
     """(tenant, hour) pairs from a frame of tenant and unix-seconds hour (the dirty-hours queries)."""
     return [(tenant, dt.datetime.fromtimestamp(int(hour), dt.UTC)) for tenant, hour in frame.select("tenant", "hour").iter_rows()]
+
+
+def dirty_minutes(frame: pl.DataFrame) -> dict[TenantHour, list[int]]:
+    """Per (tenant, hour) of sql/queries/jobs_rollup_dirty_hours.sql, the minutes whose calls must be read again:
+    those it names, or every minute of an hour that has no generation yet to keep the others from."""
+    return {(tenant, dt.datetime.fromtimestamp(int(hour), dt.UTC)): list(minutes) if rolled_before else ALL_MINUTES
+            for tenant, hour, minutes, rolled_before in frame.select("tenant", "hour", "minutes", "rolled_before").iter_rows()}
 
 
 def agent_rollups(sessions: pl.DataFrame, settings: Settings) -> pl.DataFrame:
@@ -69,15 +82,21 @@ def group_hours(hours: Iterable[TenantHour], span_hours: int) -> list[list[Tenan
 
 
 def run_rollup_pass(store: Any, settings: Settings, hours: list[TenantHour], now: dt.datetime,
-                    live: pl.DataFrame | None = None, agent_rows: pl.DataFrame | None = None) -> RollupPassResult:
+                    live: pl.DataFrame | None = None, agent_rows: pl.DataFrame | None = None,
+                    minutes: dict[TenantHour, list[int]] | None = None) -> RollupPassResult:
     """Recomputes the rollups of the given (tenant, hour) buckets as of now (written with version now).
     live: every live session of those hours when the caller has them (a full recompute), else they are read;
-    agent_rows: agent_rollups(live, ...), when the caller computed them already."""
+    agent_rows: agent_rollups(live, ...), when the caller computed them already; minutes: per hour, the minutes
+    whose calls are read again from spans (dirty_minutes), else all of them."""
     if not hours:
         return RollupPassResult()
     first = min(hour for _, hour in hours)
     params = {"hours": json.dumps([[tenant, int(hour.timestamp())] for tenant, hour in hours]),
               "from": param(first), "to": param(max(hour for _, hour in hours) + dt.timedelta(hours=1))}
+    chosen = {key: (minutes or {}).get(key, ALL_MINUTES) for key in hours}
+    calls_params = {"minutes": json.dumps([[tenant, int(hour.timestamp()), chosen[(tenant, hour)]] for tenant, hour in hours]),
+                    "from": param(min(hour + dt.timedelta(minutes=min(chosen[(tenant, hour)], default=59))
+                                      for tenant, hour in hours))}
     sessions = store.frame("jobs_rollup_sessions", params) if live is None else _in_hours(live, hours, "first_start")
     rows = agent_rollups(sessions, settings) if agent_rows is None else _in_hours(agent_rows, hours, "bucket")
     rows = rows.with_columns(pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("computed_at"))
@@ -85,7 +104,7 @@ def run_rollup_pass(store: Any, settings: Settings, hours: list[TenantHour], now
     versioned = {**params, "computed_at": param(now)}
     if sessions.height:
         spans_to = sessions.get_column("last_end").max()
-        store.run("jobs_insert_rollup_calls", {**versioned, "gamma": GAMMA, "spans_to": param(spans_to)})  # type: ignore[arg-type]
+        store.run("jobs_insert_rollup_calls", {**versioned, **calls_params, "gamma": GAMMA, "spans_to": param(spans_to)})  # type: ignore[arg-type]
     store.run("jobs_commit_rollup_generation", versioned)
     log.debug("rollup pass: %d hours from %s, %d agent rows", len(hours), first, rows.height)
     return RollupPassResult(hours=len(hours), agent_rows=rows.height)

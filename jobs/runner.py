@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from jobs.rollups import agent_rollups, group_hours, hours_from, run_rollup_pass
+from jobs.rollups import TenantHour, agent_rollups, dirty_minutes, group_hours, hours_from, run_rollup_pass
 from jobs.session_rules import TOMBSTONE_OFFSET
 from jobs.sessions import SessionPassResult, SessionScope, run_session_pass
 from jobs.time_ranges import EPOCH, param
@@ -68,9 +68,10 @@ class JobRunner:
             rollup_mark = self._watermark(ROLLUPS)
             since = rollup_mark - late if rollup_mark is not None else EPOCH
             self._rolled = [version for version in self._rolled if version >= since]
-            hours = hours_from(self.store.frame("jobs_rollup_dirty_hours", {
+            minutes = dirty_minutes(self.store.frame("jobs_rollup_dirty_hours", {
                 "since": param(since), "rolled": json.dumps([param(version) for version in self._rolled])}))
-            self._rollup_hours(hours, rollup_started)
+            hours = list(minutes)
+            self._rollup_hours(hours, rollup_started, minutes=minutes)
             self._set_watermark(ROLLUPS, rollup_started)
             self._rolled += [started, started - TOMBSTONE_OFFSET]
             return {"job": "pass", "sessions": sessions, "hours": len(hours),
@@ -124,12 +125,13 @@ class JobRunner:
             return SessionPassResult()
         return run_session_pass(self.store, self.settings, SessionScope.all_spans(first, last), started, beside_write)
 
-    def _rollup_hours(self, hours: list[tuple[str, dt.datetime]], started: dt.datetime, whole: bool = False,
-                      sessions: pl.DataFrame | None = None, agent_rows: pl.DataFrame | None = None) -> None:
+    def _rollup_hours(self, hours: list[TenantHour], started: dt.datetime, whole: bool = False,
+                      sessions: pl.DataFrame | None = None, agent_rows: pl.DataFrame | None = None,
+                      minutes: dict[TenantHour, list[int]] | None = None) -> None:
         # Incremental passes group far-apart dirty hours (a late span from last week) so each group reads
         # spans from its own hours on; a full recompute reads them all once.
         for group in [hours] if whole else group_hours(hours, self.settings.jobs_backfill_chunk_hours):
-            run_rollup_pass(self.store, self.settings, group, started, sessions, agent_rows)
+            run_rollup_pass(self.store, self.settings, group, started, sessions, agent_rows, minutes)
 
     def _watermark(self, job: str) -> dt.datetime | None:
         row = self.store.frame("jobs_watermark", {"job": job}).row(0, named=True)

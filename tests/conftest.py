@@ -24,10 +24,12 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "otlp"
 
 @pytest.fixture(scope="session")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    """A spanledger on free loopback ports, on the server store when SPANLEDGER_TEST_CLICKHOUSE_URL is set."""
+    """A spanledger on free loopback ports, on the server store when SPANLEDGER_TEST_CLICKHOUSE_URL is set.
+    The only spanledger on its store: no late window, so a pass reads again only what changed since the last one."""
     data_dir = tmp_path_factory.mktemp("spanledger")
     settings = load_settings(data_dir=str(data_dir), grpc_port=0, http_port=0, ui_port=0, batch_max_delay_ms=20,
-                             fsync=False, clickhouse_url=os.environ.get("SPANLEDGER_TEST_CLICKHOUSE_URL", ""))
+                             fsync=False, jobs_late_window_seconds=0,
+                             clickhouse_url=os.environ.get("SPANLEDGER_TEST_CLICKHOUSE_URL", ""))
     running = Service(settings)
     running.start()
     yield running

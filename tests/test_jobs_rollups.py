@@ -52,12 +52,17 @@ def close(actual: float | None, expected: float | None, rel: float = 1e-9) -> bo
 
 @pytest.fixture(scope="module")
 def fleet(service):  # type: ignore[no-untyped-def]
-    """A fleet exported once (a fifth of its sessions twice), then one incremental pass through the CLI."""
+    """A fleet exported in two halves with a pass through the CLI after each (a fifth of its sessions twice).
+    The second half's sessions start in minutes the first pass already rolled up: each hour's call rollups
+    then combine the calls kept from the hour's first generation with those its changed minutes read again."""
     agent = "fleet-" + dt.datetime.now().strftime("%H%M%S%f")
     now = dt.datetime.now(dt.UTC)
     base = floor_to(now - dt.timedelta(hours=4), 3600)
     sessions = plan_fleet(agent, base, now, seed=7)
-    export(service.grpc_port, sessions)
+    export(service.grpc_port, sessions[1::2])
+    service.flush()
+    cli(service, "jobs", "run")
+    export(service.grpc_port, sessions[::2])
     # Duplicates: an exporter retry re-sends whole batches; every span must still count once. (Whole
     # traces, so the copies carry their trace's context without waiting for the context repair.)
     export(service.grpc_port, sessions, [span for session in sessions[::5] for span in session.spans])

@@ -3,9 +3,11 @@ environment, 1m/1h bucket), so the cost page never rescans spans.
 
 The jobs' call rollups (rollup_calls) keep model calls without the model's name, so this follows them: an
 hour is due when its session rollups have a newer generation (rollup_generations) than its model rollups
-were computed after. A pass recomputes due hours whole, writes every row with its own version, and then
-makes that version the hours' current generation (rollup_model_generations); readers see only current rows
-(view rollup_models_live), so an hour is never seen half done. It reads spans and sessions, never writes them.
+were computed after. A pass writes every row of a due hour with its own version, and then makes that version
+the hours' current generation (rollup_model_generations); readers see only current rows (view
+rollup_models_live), so an hour is never seen half done. Only the minutes that sessions rewritten since start
+(or started) in are read again from spans; the hour's other minutes keep their rows, and the hour row is the
+sum of its minutes (sql/queries/ui_insert_rollup_models.sql). It reads spans and sessions, never writes them.
 """
 
 from __future__ import annotations
@@ -16,32 +18,53 @@ import logging
 from typing import Any
 
 from jobs.periodic import PeriodicLoop
-from jobs.rollups import group_hours
-from jobs.time_ranges import param
+from jobs.rollups import ALL_MINUTES, group_hours
+from jobs.time_ranges import EPOCH, param
 
 log = logging.getLogger(__name__)
 
 
 def run_model_rollups(store: Any, chunk_hours: int = 24) -> int:
-    """Recomputes the model rollups of every due (tenant, hour); returns how many hours it did."""
+    """Brings the model rollups of every due (tenant, hour) up to date; returns how many hours it did."""
     pending = store.frame("ui_model_rollup_pending")
     if pending.is_empty():
         return 0
-    covers: dict[tuple[str, int], dt.datetime] = {(str(tenant), int(hour)): generation
-                                                  for tenant, hour, generation in pending.iter_rows()}
+    covers: dict[tuple[str, int], dt.datetime] = {}
+    covered: dict[tuple[str, int], dt.datetime] = {}
+    for tenant, hour, generation, before in pending.select("tenant", "hour", "rollup_generation", "covered").iter_rows():
+        covers[(str(tenant), int(hour))], covered[(str(tenant), int(hour))] = generation, before
+    minutes = _dirty_minutes(store, covered)
     hours = [(tenant, dt.datetime.fromtimestamp(hour, dt.UTC)) for tenant, hour in covers]
     for group in group_hours(hours, chunk_hours):
         computed_at = dt.datetime.now(dt.UTC)
         keys = [(tenant, int(hour.timestamp())) for tenant, hour in group]
-        first = min(hour for _, hour in group)
-        params = {"hours": json.dumps(keys), "from": param(first), "to": param(max(hour for _, hour in group) + dt.timedelta(hours=1))}
+        first, to = min(hour for _, hour in group), max(hour for _, hour in group) + dt.timedelta(hours=1)
+        params = {"hours": json.dumps(keys), "from": param(first), "to": param(to)}
+        read_from = min((dt.datetime.fromtimestamp(hour + 60 * minutes[(tenant, hour)][0], dt.UTC)
+                         for tenant, hour in keys if minutes[(tenant, hour)]), default=to)
         spans_to = store.frame("ui_model_rollup_spans_to", params).item()
-        if spans_to is not None:
-            store.run("ui_insert_rollup_models", {**params, "spans_to": param(spans_to), "computed_at": param(computed_at)})
+        store.run("ui_insert_rollup_models", {
+            "minutes": json.dumps([[tenant, hour, minutes[(tenant, hour)]] for tenant, hour in keys]), "hours_from": param(first),
+            "from": param(read_from), "to": param(to), "spans_to": param(spans_to if spans_to is not None else first),
+            "computed_at": param(computed_at)})
         record = [[tenant, hour, param(covers[(tenant, hour)])] for tenant, hour in keys]
         store.run("ui_record_model_generations", {"hours": json.dumps(record), "computed_at": param(computed_at)})
     log.debug("model rollups: %d hours", len(hours))
     return len(hours)
+
+
+def _dirty_minutes(store: Any, covered: dict[tuple[str, int], dt.datetime]) -> dict[tuple[str, int], list[int]]:
+    """Per due (tenant, hour), the minutes to read again from spans: every minute of an hour without model rollups
+    yet, else those sessions rewritten since it was computed start or started in (none: the hour is copied)."""
+    minutes: dict[tuple[str, int], list[int]] = {key: ALL_MINUTES if before.year <= 1970 else [] for key, before in covered.items()}
+    known = {key: before for key, before in covered.items() if before.year > 1970}
+    if known:
+        found = store.frame("ui_model_rollup_dirty_minutes", {
+            "hours": json.dumps([[tenant, hour, (before - EPOCH) // dt.timedelta(microseconds=1)] for (tenant, hour), before in known.items()]),
+            "since": param(min(known.values()))})
+        for tenant, hour, changed in found.select("tenant", "hour", "minutes").iter_rows():
+            minutes[(str(tenant), int(hour))] = sorted(changed)
+    return minutes
 
 
 class ModelRollupLoop(PeriodicLoop):

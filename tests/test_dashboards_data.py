@@ -68,6 +68,36 @@ def test_model_rollups_match_the_spans(store: Any, dashboard_fleet: Any) -> None
     assert minutes[0]["calls"] == sum(row["calls"] for row in expected)
 
 
+def _model_figures(store: Any, prefix: str) -> dict[str, Any]:
+    """Per model: (calls, cost) of the spans, and of the model rollups' hours and minutes."""
+    def by_model(found: list[dict[str, Any]]) -> dict[str, tuple[int, float]]:
+        return {row["model"]: (row["calls"], round(row["cost"], 9)) for row in found}
+
+    live = """SELECT model, sum(calls) AS calls, sum(cost_usd) AS cost FROM rollup_models_live
+              WHERE grain = {g:String} AND startsWith(agent_name, {p:String}) GROUP BY model"""
+    return {"spans": by_model(rows(store, f"""SELECT if(request_model != '', request_model, response_model) AS model, count() AS calls,
+                sum(cost_usd) AS cost FROM spans FINAL WHERE startsWith(agent_name, {{p:String}}) AND operation IN {MODEL_OPS}
+                GROUP BY model""", {"p": prefix})),
+            "1h": by_model(rows(store, live, {"p": prefix, "g": "1h"})), "1m": by_model(rows(store, live, {"p": prefix, "g": "1m"}))}
+
+
+def test_model_rollups_read_again_only_the_minutes_that_changed(service: Any, store: Any) -> None:
+    """Two sends into the same hours, the jobs and the model rollups after each: the second pass reads again only
+    the minutes its sessions start in and keeps the rows of the others, and every figure still matches the spans."""
+    from tests.dashboard_fleet import compute_jobs, send_sessions
+
+    prefix = f"mr{random.randrange(16**8):08x}-"
+    send_sessions(service, prefix, 30, 3, seed=41)
+    compute_jobs(service)
+    first = _model_figures(store, prefix)
+    assert first["1h"] == first["1m"] == first["spans"] and first["spans"]
+    send_sessions(service, prefix, 30, 3, seed=42)
+    compute_jobs(service)
+    second = _model_figures(store, prefix)
+    assert second["1h"] == second["spans"] and second["1m"] == second["spans"]
+    assert second["spans"] != first["spans"]
+
+
 def test_overview_figures_are_the_metrics_figures(store: Any, dashboard_fleet: Any) -> None:
     view = week_view(dashboard_fleet, "support-bot")
     table, trends = data.overview_figures(store, view)

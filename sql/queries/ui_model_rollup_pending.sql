@@ -1,6 +1,7 @@
 -- The (tenant, hour)s whose session rollups have a newer generation than their model rollups were
--- computed after (or none yet), with that rollup generation: the work of the next model rollup pass.
-SELECT r.tenant AS tenant, toUnixTimestamp(r.hour) AS hour, r.generation AS rollup_generation
+-- computed after (or none yet), with that rollup generation and the one they were computed after (covered;
+-- 1970 when none): the work of the next model rollup pass.
+SELECT r.tenant AS tenant, toUnixTimestamp(r.hour) AS hour, r.generation AS rollup_generation, m.covered AS covered
 FROM
 (
     SELECT tenant, hour, max(computed_at) AS generation

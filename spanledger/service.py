@@ -95,11 +95,10 @@ class Service:
         self._repair = ContextRepairLoop(self.store, settings.context_repair_seconds,
                                          dt.timedelta(hours=settings.context_repair_window_hours))
         self._repair.start()
-        jobs_store = self.store.apart()  # passes of many seconds do not hold up the loads of lane 0
-        self.jobs = JobRunner(jobs_store, settings)
+        self.jobs = JobRunner(self.store, settings)
         # Alert rules are validated here (a bad rules file stops the start); they are evaluated after each
         # rollup pass and delivered by their own loop, in the process that runs the jobs.
-        self.alerts = AlertEngine(jobs_store, settings)
+        self.alerts = AlertEngine(self.store, settings)
         if settings.jobs_enabled:
             self._scheduler = JobScheduler(self.jobs, settings, after_pass=self.alerts.cycle, after_weekly=self.alerts.send_weekly_review)
             self._scheduler.start()
@@ -130,7 +129,7 @@ class Service:
                             directory)
         self.ui_port = self._ui.port
         # The cost page's per-model rollups follow the rollup passes of whichever process runs the jobs.
-        self._model_rollups = ModelRollupLoop(self.jobs.store, settings.jobs_interval_seconds, settings.jobs_backfill_chunk_hours)
+        self._model_rollups = ModelRollupLoop(self.store, settings.jobs_interval_seconds, settings.jobs_backfill_chunk_hours)
         self._model_rollups.start()
         if settings.demo:
             from spanledger.demo import DemoFleet

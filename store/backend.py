@@ -32,9 +32,5 @@ class Backend(Protocol):
         """The backend load lane `lane` runs on, where spans_stage and context_repair_traces are its own
         (store/store.py, load_otlp_batch): lanes run at once, each on a connection or session of its own."""
 
-    def apart(self) -> Backend:
-        """This engine through a connection whose statements do not wait for this one's (embedded: one connection
-        runs one statement at a time); closed with this one."""
-
     def close(self) -> None:
         """Releases the engine; further calls fail."""

@@ -52,7 +52,6 @@ class EmbeddedBackend:
         self.path = data_dir / "chdb"
         self._lock = threading.Lock()
         self._lanes: dict[int, EmbeddedBackend] = {}  # load lanes other than 0 (staged)
-        self._apart: EmbeddedBackend | None = None
         try:
             self._session = chdb_session.Session(str(self.path))
         except Exception as exc:  # chDB raises plain exceptions
@@ -110,14 +109,8 @@ class EmbeddedBackend:
             self._lanes[lane] = backend
         yield backend
 
-    def apart(self) -> EmbeddedBackend:
-        """A connection of its own to the same engine, whose statements run while this one's do (and lane 0's loads)."""
-        if self._apart is None:
-            self._apart = EmbeddedBackend(self.path.parent)
-        return self._apart
-
     def close(self) -> None:
-        for backend in [*self._lanes.values(), *([self._apart] if self._apart is not None else [])]:
+        for backend in self._lanes.values():
             backend.close()
         with self._lock:
             self._session.close()

@@ -73,10 +73,6 @@ class ServerBackend:
         loads.execute(sql_files.query("create_session_repair_traces"))
         yield loads
 
-    def apart(self) -> ServerBackend:
-        """Statements of different threads already run at once here (a client per thread)."""
-        return self
-
     def close(self) -> None:
         client = getattr(self._local, "client", None)
         if client is not None:

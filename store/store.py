@@ -48,14 +48,6 @@ class Store:
                           "result_overflow_mode": "throw"}
         return readers
 
-    def apart(self) -> Store:
-        """This store on a connection of its own, for the jobs and alerts: their reads of many seconds and the loads
-        on lane 0 no longer wait for each other (embedded; a server runs them at once anyway). Shares the load
-        lanes; close this one only."""
-        jobs = Store(self.backend.apart(), self.settings)
-        jobs._lanes, jobs._writing = self._lanes, self._writing
-        return jobs
-
     def prepare(self) -> None:
         """Brings the schema up to date, applies retention and loads prices."""
         migrate(self.backend)

@@ -18,7 +18,7 @@ import logging
 from typing import Any
 
 from jobs.periodic import PeriodicLoop
-from jobs.rollups import ALL_MINUTES, group_hours
+from jobs.rollups import ALL_MINUTES, TenantHour, group_hours, hours_from, minutes_params
 from jobs.time_ranges import EPOCH, param
 
 log = logging.getLogger(__name__)
@@ -29,41 +29,38 @@ def run_model_rollups(store: Any, chunk_hours: int = 24) -> int:
     pending = store.frame("ui_model_rollup_pending")
     if pending.is_empty():
         return 0
-    covers: dict[tuple[str, int], dt.datetime] = {}
-    covered: dict[tuple[str, int], dt.datetime] = {}
+    covers: dict[TenantHour, dt.datetime] = {}  # the rollup generation each hour's model rollups will cover
+    covered: dict[TenantHour, dt.datetime] = {}  # and the one they covered so far (1970: none)
     for tenant, hour, generation, before in pending.select("tenant", "hour", "rollup_generation", "covered").iter_rows():
-        covers[(str(tenant), int(hour))], covered[(str(tenant), int(hour))] = generation, before
+        key = (str(tenant), dt.datetime.fromtimestamp(int(hour), dt.UTC))
+        covers[key], covered[key] = generation, before
     minutes = _dirty_minutes(store, covered)
-    hours = [(tenant, dt.datetime.fromtimestamp(hour, dt.UTC)) for tenant, hour in covers]
-    for group in group_hours(hours, chunk_hours):
+    for group in group_hours(list(covers), chunk_hours):
         computed_at = dt.datetime.now(dt.UTC)
-        keys = [(tenant, int(hour.timestamp())) for tenant, hour in group]
         first, to = min(hour for _, hour in group), max(hour for _, hour in group) + dt.timedelta(hours=1)
-        params = {"hours": json.dumps(keys), "from": param(first), "to": param(to)}
-        read_from = min((dt.datetime.fromtimestamp(hour + 60 * minutes[(tenant, hour)][0], dt.UTC)
-                         for tenant, hour in keys if minutes[(tenant, hour)]), default=to)
+        params = {"hours": json.dumps([[tenant, int(hour.timestamp())] for tenant, hour in group]), "from": param(first), "to": param(to)}
         spans_to = store.frame("ui_model_rollup_spans_to", params).item()
         store.run("ui_insert_rollup_models", {
-            "minutes": json.dumps([[tenant, hour, minutes[(tenant, hour)]] for tenant, hour in keys]), "hours_from": param(first),
-            "from": param(read_from), "to": param(to), "spans_to": param(spans_to if spans_to is not None else first),
-            "computed_at": param(computed_at)})
-        record = [[tenant, hour, param(covers[(tenant, hour)])] for tenant, hour in keys]
+            **params, **minutes_params(group, minutes),
+            "spans_to": param(spans_to if spans_to is not None else first), "computed_at": param(computed_at)})
+        record = [[tenant, int(hour.timestamp()), param(covers[(tenant, hour)])] for tenant, hour in group]
         store.run("ui_record_model_generations", {"hours": json.dumps(record), "computed_at": param(computed_at)})
-    log.debug("model rollups: %d hours", len(hours))
-    return len(hours)
+    log.debug("model rollups: %d hours", len(covers))
+    return len(covers)
 
 
-def _dirty_minutes(store: Any, covered: dict[tuple[str, int], dt.datetime]) -> dict[tuple[str, int], list[int]]:
+def _dirty_minutes(store: Any, covered: dict[TenantHour, dt.datetime]) -> dict[TenantHour, list[int]]:
     """Per due (tenant, hour), the minutes to read again from spans: every minute of an hour without model rollups
     yet, else those sessions rewritten since it was computed start or started in (none: the hour is copied)."""
-    minutes: dict[tuple[str, int], list[int]] = {key: ALL_MINUTES if before.year <= 1970 else [] for key, before in covered.items()}
+    minutes: dict[TenantHour, list[int]] = {key: ALL_MINUTES if before.year <= 1970 else [] for key, before in covered.items()}
     known = {key: before for key, before in covered.items() if before.year > 1970}
     if known:
         found = store.frame("ui_model_rollup_dirty_minutes", {
-            "hours": json.dumps([[tenant, hour, (before - EPOCH) // dt.timedelta(microseconds=1)] for (tenant, hour), before in known.items()]),
+            "hours": json.dumps([[tenant, int(hour.timestamp()), (before - EPOCH) // dt.timedelta(microseconds=1)]
+                                 for (tenant, hour), before in known.items()]),
             "since": param(min(known.values()))})
-        for tenant, hour, changed in found.select("tenant", "hour", "minutes").iter_rows():
-            minutes[(str(tenant), int(hour))] = sorted(changed)
+        for (tenant, hour), changed in zip(hours_from(found), found.get_column("minutes").to_list(), strict=True):
+            minutes[(tenant, hour)] = sorted(changed)
     return minutes
 
 

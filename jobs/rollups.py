@@ -58,6 +58,17 @@ def dirty_minutes(frame: pl.DataFrame) -> dict[TenantHour, list[int]]:
             for tenant, hour, minutes, rolled_before in frame.select("tenant", "hour", "minutes", "rolled_before").iter_rows()}
 
 
+def minutes_params(hours: list[TenantHour], minutes: dict[TenantHour, list[int]]) -> dict[str, str]:
+    """{minutes} (JSON [[tenant, unix hour, [minute, ...]]]), {from}, the first of those minutes (the end of the hours
+    when none is listed), and {hours_from}, the first hour: for the statements that read again from spans only the
+    listed minutes of each hour and keep the rest from its current generation. An hour not in minutes is read whole."""
+    listed = [(tenant, hour, minutes.get((tenant, hour), ALL_MINUTES)) for tenant, hour in hours]
+    end = max(hour for _, hour, _ in listed) + dt.timedelta(hours=1)
+    first = min((hour + dt.timedelta(minutes=min(chosen)) for _, hour, chosen in listed if chosen), default=end)
+    return {"minutes": json.dumps([[tenant, int(hour.timestamp()), chosen] for tenant, hour, chosen in listed]), "from": param(first),
+            "hours_from": param(min(hour for _, hour, _ in listed))}
+
+
 def agent_rollups(sessions: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     """The hourly session rollup rows of these sessions, budgets carried in; minutes are read from `sessions` itself."""
     return session_rollups(sessions, "1h", load_budgets(settings.budgets_file))
@@ -93,10 +104,6 @@ def run_rollup_pass(store: Any, settings: Settings, hours: list[TenantHour], now
     first = min(hour for _, hour in hours)
     params = {"hours": json.dumps([[tenant, int(hour.timestamp())] for tenant, hour in hours]),
               "from": param(first), "to": param(max(hour for _, hour in hours) + dt.timedelta(hours=1))}
-    chosen = {key: (minutes or {}).get(key, ALL_MINUTES) for key in hours}
-    calls_params = {"minutes": json.dumps([[tenant, int(hour.timestamp()), chosen[(tenant, hour)]] for tenant, hour in hours]),
-                    "from": param(min(hour + dt.timedelta(minutes=min(chosen[(tenant, hour)], default=59))
-                                      for tenant, hour in hours))}
     sessions = store.frame("jobs_rollup_sessions", params) if live is None else _in_hours(live, hours, "first_start")
     rows = agent_rollups(sessions, settings) if agent_rows is None else _in_hours(agent_rows, hours, "bucket")
     rows = rows.with_columns(pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("computed_at"))
@@ -104,7 +111,7 @@ def run_rollup_pass(store: Any, settings: Settings, hours: list[TenantHour], now
     versioned = {**params, "computed_at": param(now)}
     if sessions.height:
         spans_to = sessions.get_column("last_end").max()
-        store.run("jobs_insert_rollup_calls", {**versioned, **calls_params, "gamma": GAMMA, "spans_to": param(spans_to)})  # type: ignore[arg-type]
+        store.run("jobs_insert_rollup_calls", {**versioned, **minutes_params(hours, minutes or {}), "gamma": GAMMA, "spans_to": param(spans_to)})  # type: ignore[arg-type]
     store.run("jobs_commit_rollup_generation", versioned)
     log.debug("rollup pass: %d hours from %s, %d agent rows", len(hours), first, rows.height)
     return RollupPassResult(hours=len(hours), agent_rows=rows.height)

@@ -75,7 +75,7 @@ WITH
         FROM rollup_calls_live AS r
         INNER JOIN dirty AS d ON r.tenant = d.tenant AND r.bucket = d.hour
         WHERE r.grain = '1h' AND (r.kind = 'model' OR r.name != '')
-          AND r.bucket >= toStartOfHour({from:DateTime64(9)}) AND r.bucket < {to:DateTime64(9)}
+          AND r.bucket >= {hours_from:DateTime64(9)} AND r.bucket < {to:DateTime64(9)}
     )
 SELECT tenant, agent_name, grain, bucket, agent_version, environment, segment, kind, name, calls, errors, duration_ns_sum,
        ms_p50, ms_p95, ms_p99, latency_hist, minutes, durations_ns, failures, computed_at
@@ -94,16 +94,17 @@ FROM
         arrayFilter(i -> i = 1 OR keys[i] != keys[i - 1], arrayEnumerate(keys)) AS starts,
         mapFromArrays(arrayMap(i -> keys[i], starts),
                       arrayMap(j -> toUInt64(if(j < length(starts), starts[j + 1], length(keys) + 1) - starts[j]), arrayEnumerate(starts))) AS latency_hist,
-        if(all_tools = 1, [], arrayMap(call -> toUInt8(bitShiftRight(call, 58)), detail)) AS minutes,
-        if(all_tools = 1, [], arrayMap(call -> bitAnd(bitShiftRight(call, 1), duration_mask), detail)) AS durations_ns,
-        if(all_tools = 1, [], arrayMap(call -> toUInt8(bitAnd(call, 1)), detail)) AS failures,
+        if(all_tools = 1, [], arraySort(detail)) AS ordered,  -- the all-tools row keeps no arrays: nothing to order
+        arrayMap(call -> toUInt8(bitShiftRight(call, 58)), ordered) AS minutes,
+        arrayMap(call -> bitAnd(bitShiftRight(call, 1), duration_mask), ordered) AS durations_ns,
+        arrayMap(call -> toUInt8(bitAnd(call, 1)), ordered) AS failures,
         {computed_at:DateTime64(6)} AS computed_at
     FROM
     (
         -- Each kind and name, and all tool calls of a group together (the set without name).
         SELECT tenant, agent_name, agent_version, environment, segment, hour, kind,
                if(grouping(tool) = 0, tool, '') AS name, grouping(tool) AS all_tools,
-               arraySort(arrayFlatten(groupArray(detail))) AS detail
+               arrayFlatten(groupArray(detail)) AS detail
         FROM
         (
             SELECT g.tenant AS tenant, g.agent_name AS agent_name, g.agent_version AS agent_version, g.environment AS environment,

@@ -71,10 +71,10 @@ def rules_from(settings: Settings) -> SessionRules:
     return SessionRules(idle=dt.timedelta(minutes=settings.session_idle_minutes), idle_outcome=settings.session_idle_outcome)
 
 
-def attribute_params(settings: Settings) -> dict[str, str]:
-    return {"segment_keys": _four_keys(settings.session_segment_attributes),
-            "outcome_keys": _four_keys(settings.session_outcome_attributes),
-            "handoff_keys": _four_keys(settings.session_handoff_attributes)}
+def attribute_params(settings: Settings) -> dict[str, Any]:
+    keys = (settings.session_segment_attributes, settings.session_outcome_attributes, settings.session_handoff_attributes)
+    return {"segment_keys": _four_keys(keys[0]), "outcome_keys": _four_keys(keys[1]), "handoff_keys": _four_keys(keys[2]),
+            "marked_keys": sorted({key for group in keys for key in group})}
 
 
 def _four_keys(keys: list[str]) -> str:

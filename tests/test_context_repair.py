@@ -20,6 +20,11 @@ def _tracer(service, name: str, version: str):  # type: ignore[no-untyped-def]
     return provider, provider.get_tracer("test")
 
 
+def _run_jobs(service) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["jobs", "run", "--url", f"http://127.0.0.1:{service.http_port}"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
 def test_children_sent_before_the_root_take_its_context(service, store, unique) -> None:  # type: ignore[no-untyped-def]
     # One export request per span, in end order: the children reach the store long before the root.
     provider, tracer = _tracer(service, f"late-{unique}", "9.9.9")
@@ -91,8 +96,43 @@ def test_a_child_naming_its_session_keeps_its_own_agent_version_and_its_session_
     assert [(row["name"], row["session_id"], row["user_id"], row["agent_name"], row["agent_version"]) for row in found] == [
         ("invoke_agent triage", f"conv-{unique}", "u-3", "triage", "2.0.0"),
         ("chat gpt-4o-mini", f"conv-{unique}", "", f"own-{unique}", "9.9.9")]
-    result = CliRunner().invoke(main, ["jobs", "run", "--url", f"http://127.0.0.1:{service.http_port}"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    _run_jobs(service)
     session = rows(store, "SELECT spans, user_id, agent_name, agent_version FROM sessions FINAL WHERE session_id = {s:String}",
                    {"s": f"conv-{unique}"})
     assert session == [{"spans": 2, "user_id": "u-3", "agent_name": "triage", "agent_version": "2.0.0"}]
+
+
+def test_a_handoff_marked_on_a_child_sent_before_the_root_escalates_the_roots_session(service, store, unique) -> None:  # type: ignore[no-untyped-def]
+    # The tool span marks the handoff and names no session: it is stored under its trace id, then rewritten into the
+    # root's session. The pass must read the marked span's newest version, or the handoff lands in the old session.
+    provider, tracer = _tracer(service, f"handoff-{unique}", "1.0")
+    with tracer.start_as_current_span("invoke_agent triage", attributes={
+            "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "triage", "gen_ai.conversation.id": f"conv-{unique}"}):
+        with tracer.start_as_current_span("execute_tool page_human", attributes={
+                "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "page_human", "spanledger.handoff": "true"}):
+            pass
+        service.writer.flush()  # the tool span is stored while the root is still open
+    provider.shutdown()
+    service.flush()
+    _run_jobs(service)
+    sessions = rows(store, "SELECT session_id, spans, handoffs, outcome FROM sessions FINAL WHERE agent_name = 'triage' "
+                           "AND session_id IN ({s:String}, (SELECT any(trace_id) FROM spans WHERE service_name = {n:String}))",
+                    {"s": f"conv-{unique}", "n": f"handoff-{unique}"})
+    assert sessions == [{"session_id": f"conv-{unique}", "spans": 2, "handoffs": 1, "outcome": "escalated"}]
+
+
+def test_a_session_takes_its_segment_from_its_first_root_not_a_later_one(service, store, unique) -> None:  # type: ignore[no-untyped-def]
+    # Two traces of one conversation: the first root names no segment, the second does (README, Sessions: the
+    # context comes from the session's first root span, the segment with it).
+    provider, tracer = _tracer(service, f"segment-{unique}", "1.0")
+    for segment in (None, "pro"):
+        attributes = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "triage", "gen_ai.conversation.id": f"conv-{unique}"}
+        if segment:
+            attributes["spanledger.user_segment"] = segment
+        with tracer.start_as_current_span("invoke_agent triage", attributes=attributes):
+            pass
+    provider.shutdown()
+    service.flush()
+    _run_jobs(service)
+    sessions = rows(store, "SELECT spans, segment FROM sessions FINAL WHERE session_id = {s:String}", {"s": f"conv-{unique}"})
+    assert sessions == [{"spans": 2, "segment": ""}]

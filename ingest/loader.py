@@ -1,10 +1,10 @@
 """Stage 2 of the batch writer: loads spool files into the store, oldest first, and never drops one.
 
-Each load is an INSERT ... SELECT over a glob of spool files (sql/queries/insert_otlp_spans.sql) and a move
-into spans (store/store.py, load_otlp_batch), so ClickHouse parses and explodes the spans; Python never walks
-them. When a load fails, an empty load tells whether the store answers at all. If it does not, the files
-wait in order (the round stops). If it does, the chunk is loaded file by file, and a file refused
-DEAD_LETTER_AFTER times in a row goes to dead-letter/ with the reason.
+Each load is an INSERT ... SELECT over its spool files, joined into a few pieces (ingest/spool.py, batch;
+sql/queries/insert_otlp_spans.sql), and a move into spans (store/store.py, load_otlp_batch), so ClickHouse parses
+and explodes the spans; Python never walks them. When a load fails, an empty load tells whether the store answers
+at all. If it does not, the files wait in order (the round stops). If it does, the chunk is loaded file by file,
+and a file refused DEAD_LETTER_AFTER times in a row goes to dead-letter/ with the reason.
 """
 
 from __future__ import annotations

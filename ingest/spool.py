@@ -16,6 +16,8 @@ from pathlib import Path
 from ingest import otlp_format
 
 BATCH_PREFIX = "batch-"
+PIECE_SUFFIX = ".otlp"  # a batch's files joined into pieces (never *.bin: recover() does not take one for a spool file)
+PIECE_BYTES = 32 * 1024 * 1024  # a piece takes spool files until it holds this much
 
 
 class Spool:
@@ -72,17 +74,38 @@ class Spool:
         return sorted(self.loading_dir.glob("*.bin"), key=lambda path: path.name)
 
     def batch(self, tenant: str, paths: list[Path]) -> Path:
-        """Moves paths into a directory of their own, so one glob names exactly them; returns the glob."""
+        """Moves paths into a directory of their own and returns what a load reads: the one file, or, for several, a
+        glob of copies of them joined in order into pieces of about PIECE_BYTES (framed requests concatenate).
+        ClickHouse parses each file as blocks of its own through the parse's long chain of expressions: 100 spool
+        files (a group commit each) cost 14.8-15.3 µs of CPU a span against 12.5 in 8 pieces and 12.1 in one file,
+        which holds the whole load in one block (1.9 GB of RSS against 1.2; README, Ingest performance). The copies
+        stay in the page cache and are never fsync'd: the spool files are the durable ones (recover)."""
         batch_dir = self.loading_dir / f"{BATCH_PREFIX}{next(self._sequence):06d}.{tenant}"
         batch_dir.mkdir()
         for path in paths:
             path.rename(batch_dir / path.name)
-        return batch_dir / "*.bin"
+        if len(paths) == 1:
+            return batch_dir / paths[0].name
+        piece, size, pieces = None, 0, itertools.count()
+        try:
+            for path in paths:
+                if piece is None or size >= PIECE_BYTES:
+                    if piece is not None:
+                        piece.close()
+                    piece, size = (batch_dir / f"{next(pieces):06d}{PIECE_SUFFIX}").open("wb"), 0
+                with (batch_dir / path.name).open("rb") as source:
+                    size += _copy(source.fileno(), piece.fileno())
+        finally:
+            if piece is not None:
+                piece.close()
+        return batch_dir / f"*{PIECE_SUFFIX}"
 
     def unbatch(self, pattern: Path) -> None:
         """Puts a batch's files back in loading/ (its load failed) and removes the directory."""
         for path in pattern.parent.glob("*.bin"):
             path.rename(self.loading_dir / path.name)
+        for piece in pattern.parent.glob(f"*{PIECE_SUFFIX}"):
+            piece.unlink()
         pattern.parent.rmdir()
 
     def remove_batch(self, pattern: Path) -> None:
@@ -130,6 +153,18 @@ def spans_in(path: Path) -> int:
 
 def safe_tenant(tenant: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in tenant) or "default"
+
+
+def _copy(source: int, target: int) -> int:
+    """Appends the rest of file source to file target, in the kernel where the file system allows it; returns the bytes."""
+    copied = 0
+    try:
+        while done := os.copy_file_range(source, target, 1 << 30):
+            copied += done
+    except OSError:  # no copy_file_range here (EXDEV, EINVAL, ENOSYS): through user space, from where it stopped
+        while chunk := os.read(source, 1 << 23):
+            copied += os.write(target, chunk)
+    return copied
 
 
 def fsync_dir(path: Path) -> None:

@@ -32,12 +32,15 @@ class RecordingStore:
         self.down = False
         self.refuse: set[str] = set()
 
-    def load_otlp_batch(self, pattern: Path, *_: Any) -> None:
+    def load_otlp_batch(self, path: Path, *_: Any) -> None:
         if self.down:
             raise ConnectionRefusedError("store down")
-        names = sorted(path.name for path in pattern.parent.glob(pattern.name))
-        if names == ["probe.bin"]:
+        if path.name == "probe.bin":
             return
+        files = sorted(path.parent.glob("*.bin"))  # the load's spool files, in its batch directory
+        read = b"".join(part.read_bytes() for part in sorted(path.parent.glob(path.name)))
+        assert read == b"".join(file.read_bytes() for file in files), "the load reads its files whole, in order"
+        names = [file.name for file in files]
         if self.refuse & set(names):
             raise ValueError("Protobuf messages are corrupted")
         self.loads.append(names)

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+import ingest.spool
 from ingest.loader import DEAD_LETTER_AFTER
 from ingest.writer import Backpressure, BatchWriter, StoreUnavailable
 from tests.serve_process import ROOT, build_request, span_ids
@@ -90,6 +91,26 @@ class SlowStore(RecordingStore):
         with self._lock:
             self.running -= 1
 
+
+
+def test_a_load_whose_pieces_cannot_be_written_stores_its_files_one_by_one(tmp_path: Path, monkeypatch: Any) -> None:
+    # A full disk while the loader joins a load's files: nothing is lost, no batch directory is left behind, and
+    # the files go in one by one (a single file is read as it is, without a copy).
+    def full_disk(source: int, target: int) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ingest.spool, "_copy", full_disk)
+    store = RecordingStore()
+    writer = _writer(store, tmp_path / "spool")
+    writer.start()
+    for _ in range(3):
+        writer.write(build_request("order", span_ids(2)), 2)
+    files = _spooled(tmp_path / "spool")
+    writer.load_spool()
+    writer.stop()
+    assert store.loads == [[name] for name in files]
+    assert _spooled(tmp_path / "spool") == [] and list((tmp_path / "spool/loading").iterdir()) == []
+    assert writer.metrics.stored_spans == 6 and writer.metrics.dead_letter_spans == 0
 
 def test_with_a_backlog_loads_overlap_and_take_every_file_once(tmp_path: Path) -> None:
     store = SlowStore()

@@ -72,9 +72,10 @@ def rules_from(settings: Settings) -> SessionRules:
 
 
 def attribute_params(settings: Settings) -> dict[str, Any]:
-    keys = (settings.session_segment_attributes, settings.session_outcome_attributes, settings.session_handoff_attributes)
-    return {"segment_keys": _four_keys(keys[0]), "outcome_keys": _four_keys(keys[1]), "handoff_keys": _four_keys(keys[2]),
-            "marked_keys": sorted({key for group in keys for key in group})}
+    segment, outcome, handoff = (settings.session_segment_attributes, settings.session_outcome_attributes,
+                                 settings.session_handoff_attributes)
+    return {"segment_keys": _four_keys(segment), "outcome_keys": _four_keys(outcome), "handoff_keys": _four_keys(handoff),
+            "marked_keys": sorted({*segment, *outcome, *handoff})}
 
 
 def _four_keys(keys: list[str]) -> str:

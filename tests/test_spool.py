@@ -96,7 +96,7 @@ class SlowStore(RecordingStore):
 def test_a_load_whose_pieces_cannot_be_written_stores_its_files_one_by_one(tmp_path: Path, monkeypatch: Any) -> None:
     # A full disk while the loader joins a load's files: nothing is lost, no batch directory is left behind, and
     # the files go in one by one (a single file is read as it is, without a copy).
-    def full_disk(source: int, target: int) -> int:
+    def full_disk(source: int, target: int) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(ingest.spool, "_copy", full_disk)
@@ -111,6 +111,7 @@ def test_a_load_whose_pieces_cannot_be_written_stores_its_files_one_by_one(tmp_p
     assert store.loads == [[name] for name in files]
     assert _spooled(tmp_path / "spool") == [] and list((tmp_path / "spool/loading").iterdir()) == []
     assert writer.metrics.stored_spans == 6 and writer.metrics.dead_letter_spans == 0
+
 
 def test_with_a_backlog_loads_overlap_and_take_every_file_once(tmp_path: Path) -> None:
     store = SlowStore()

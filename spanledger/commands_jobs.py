@@ -98,7 +98,7 @@ def jobs(ctx: click.Context, data_dir: str | None) -> None:
         alerts = AlertEngine(store, settings)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    scheduler = JobScheduler(JobRunner(store, settings), settings, after_pass=alerts.cycle, after_weekly=alerts.send_weekly_review)
+    scheduler = JobScheduler(JobRunner(store.background(settings.jobs_nice), settings), settings, after_pass=alerts.cycle, after_weekly=alerts.send_weekly_review)
     delivery = DeliveryLoop(alerts, settings.alerts_delivery_interval_seconds)
     delivery.start()
     stop = threading.Event()

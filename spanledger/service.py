@@ -95,7 +95,7 @@ class Service:
         self._repair = ContextRepairLoop(self.store, settings.context_repair_seconds,
                                          dt.timedelta(hours=settings.context_repair_window_hours))
         self._repair.start()
-        self.jobs = JobRunner(self.store, settings)
+        self.jobs = JobRunner(self.store.background(settings.jobs_nice), settings)
         # Alert rules are validated here (a bad rules file stops the start); they are evaluated after each
         # rollup pass and delivered by their own loop, in the process that runs the jobs.
         self.alerts = AlertEngine(self.store, settings)

@@ -33,6 +33,7 @@ class Store:
         self.backend = backend
         self.settings = settings
         self.limits: dict[str, Any] | None = None
+        self.priority: dict[str, Any] | None = None  # os_thread_priority of every statement (background())
         # Load lanes (backend.staged): each runs one load or context repair at a time; load_parallelism run at once.
         self._lanes: queue.SimpleQueue[int] = queue.SimpleQueue()
         for lane in range(settings.load_parallelism):
@@ -47,6 +48,14 @@ class Store:
         readers.limits = {"max_execution_time": self.settings.query_max_seconds, "max_result_rows": self.settings.query_max_rows,
                           "result_overflow_mode": "throw"}
         return readers
+
+    def background(self, nice: int) -> Store:
+        """This store for the scheduled jobs: each of their statements runs at OS priority nice (os_thread_priority), so
+        that when the CPU is full the loads and the requests go first and the jobs' passes take longer instead."""
+        jobs = Store(self.backend, self.settings)
+        jobs._lanes, jobs._writing = self._lanes, self._writing
+        jobs.priority = {"os_thread_priority": nice} if nice else None
+        return jobs
 
     def prepare(self) -> None:
         """Brings the schema up to date, applies retention and loads prices."""
@@ -101,12 +110,12 @@ class Store:
 
     def run(self, query_name: str, params: dict[str, Any] | None = None) -> None:
         """Runs the named statement (sql/queries/<query_name>.sql) for its effect."""
-        self.backend.execute(sql_files.query(query_name), params)
+        self.backend.execute(sql_files.query(query_name), params, self.priority)
 
     def frame(self, query_name: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
         """A named query's result as a Polars frame."""
         try:
-            return pl.from_arrow(self.backend.query_arrow(sql_files.query(query_name), params, self.limits))  # type: ignore[return-value]
+            return pl.from_arrow(self.backend.query_arrow(sql_files.query(query_name), params, self.limits or self.priority))  # type: ignore[return-value]
         except StoreError as exc:
             if self.limits is None:
                 raise
@@ -125,7 +134,7 @@ class Store:
         with tempfile.TemporaryDirectory(prefix="spanledger-frame-") as tmp:
             path = Path(tmp) / "frame.arrow"
             frame.write_ipc(path, compression="uncompressed", compat_level=pl.CompatLevel.oldest())
-            self.backend.insert_file(sql_files.query(query_name), path, "Arrow", _arrow_structure(frame.schema))
+            self.backend.insert_file(sql_files.query(query_name), path, "Arrow", _arrow_structure(frame.schema), settings=self.priority)
 
     def read_only_query(self, sql: str, max_rows: int | None = None, tenant: str | None = None) -> pa.Table:
         """Runs a user's read-only SQL: one SELECT-like statement, readonly enforced by the engine, within the

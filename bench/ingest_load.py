@@ -177,6 +177,34 @@ class Server:
             self.process.wait()
 
 
+class Timeline(threading.Thread):
+    """Samples the server every `every` seconds in the window: its CPU, the spans stored since the last sample and the
+    bytes queued. A run's averages hide the stretches in which the store falls behind (a jobs pass, big merges):
+    these show them. A sample waits for /metrics, which may wait behind a load, so intervals vary."""
+
+    def __init__(self, server: Server, every: float) -> None:
+        super().__init__(daemon=True)
+        self.server, self.every = server, every
+        self.samples: list[dict[str, float]] = []
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        last = (time.monotonic(), self.server.cpu_seconds(), self.server.metrics()["stored_spans_total"])
+        while not self._done.wait(self.every):
+            metrics = self.server.metrics()
+            now = (time.monotonic(), self.server.cpu_seconds(), metrics["stored_spans_total"])
+            seconds = now[0] - last[0]
+            self.samples.append({"seconds": round(seconds, 2), "cpu_percent": round(100 * (now[1] - last[1]) / seconds),
+                                 "stored_per_s": round((now[2] - last[2]) / seconds),
+                                 "queue_mb": round(metrics["queue_bytes"] / 2**20), "queue_limit_mb": round(metrics["queue_max_bytes"] / 2**20)})
+            last = now
+
+    def stop(self) -> list[dict[str, float]]:
+        self._done.set()
+        self.join(timeout=150)
+        return self.samples
+
+
 # -- the run -------------------------------------------------------------------------------------
 def percentile(values: list[float], q: float) -> float:
     if not values:
@@ -236,10 +264,13 @@ def run(args: argparse.Namespace) -> dict:
         # The stored count is as of the answer: /metrics also reads the store, and may wait behind a load or a job.
         before_at = time.monotonic()
         rss_peak = 0.0
+        timeline = Timeline(server, args.timeline_seconds)
+        timeline.start()
         while time.monotonic() < end_at:
             rss_peak = max(rss_peak, server.rss_mb())
             time.sleep(min(1.0, max(0.0, end_at - time.monotonic())))
         cpu_at_end, threads_at_end = server.cpu_seconds(), server.thread_cpu_seconds()
+        samples = timeline.stop()
         at_end = server.metrics()
         at_end_at = time.monotonic()
         reports = [results.get(timeout=args.timeout + 120) for _ in workers]
@@ -292,7 +323,17 @@ def run(args: argparse.Namespace) -> dict:
         "generator_schedule_lag_s": max(report["schedule_lag_s"] for _, _, report in reports),
         "stored_total": {"metric": after["stored_spans_total"], "select_count": spans_in_table,
                          "acknowledged": counts["ok"] * spr},
+        "timeline": samples,
     }
+
+
+def timeline_summary(samples: list[dict]) -> str:
+    if not samples:
+        return "no samples"
+    stored = sorted(sample["stored_per_s"] for sample in samples)
+    full = sum(1 for sample in samples if sample["queue_mb"] >= 0.9 * sample["queue_limit_mb"])
+    return (f"stored/s per {percentile([s['seconds'] for s in samples], 0.5):.0f} s: min {stored[0]:,}, median {percentile(stored, 0.5):,.0f},"
+            f" max {stored[-1]:,}; queue within 10% of its limit in {full} of {len(samples)} samples")
 
 
 def print_table(result: dict) -> None:
@@ -309,6 +350,7 @@ def print_table(result: dict) -> None:
         ("server", f"CPU {server['cpu_percent_of_one_core']:.0f}% of a core  RSS peak {server['rss_peak_mb']:.0f} MB"
                    f"  flush mean {server['flush_seconds_mean'] * 1000:.0f} ms of {server['requests_per_batch']:.0f} requests"),
         ("threads", "  ".join(f"{name} {share:.0f}%" for name, share in server["thread_cpu_percent_of_one_core"].items())),
+        ("timeline", timeline_summary(result["timeline"])),
         ("generator", f"CPU {result['generator_cpu_percent_of_one_core']:.0f}% of a core  schedule lag {result['generator_schedule_lag_s']:.2f}s"),
         ("stored total", "metric {metric:,.0f}  SELECT count() FINAL {select_count:,}  acknowledged {acknowledged:,}".format(**result["stored_total"])),
         ("load average", f"{result['machine']['load_before']} -> {result['machine']['load_after']} on {result['machine']['cores']} cores"),
@@ -332,6 +374,7 @@ def main() -> None:
     parser.add_argument("--spans-per-request", type=int, default=512,
                         help="spans per Export call (512: the OTel SDK batch processor's default batch)")
     parser.add_argument("--timeout", type=float, default=30, help="Export deadline in seconds")
+    parser.add_argument("--timeline-seconds", type=float, default=10, help="how often the timeline samples the server")
     parser.add_argument("--keep", action="store_true", help="keep the temp data dir and server log")
     args = parser.parse_args()
     result = run(args)

@@ -7,8 +7,8 @@
 -- (sql/queries/jobs_tombstone_stale_sessions.sql then retires what the pass did not rewrite).
 -- The touched keys are matched by hash, which costs a third of matching the (tenant, session_id) strings (5.6 s of
 -- CPU against 3.8 for the sessions of 2 M spans): 64 bits for the spans, where a collision only recomputes one more
--- session (the same row again); 64 then 128 bits for `sessions`, where a collision would make a tombstone of a
--- session whose spans lie outside the range (odds about 10^-20 a pass with a billion sessions stored).
+-- session (the same row again); 128 bits for `sessions` (view touched_session_rows), where a collision would make a
+-- tombstone of a session whose spans lie outside the range (odds about 10^-20 a pass with a billion sessions stored).
 -- The attribute maps are read only for the spans that carry one of the configured segment, outcome or handoff
 -- keys ({marked_keys}; CTE marked, a PREWHERE on the maps' keys): reading every span's map took 28% of the query.
 -- A span's versions carry the same attributes (a repair copies them), so the PREWHERE keeps all of them or none,
@@ -23,22 +23,12 @@ WITH
         FROM touched_sessions(ingested_since = {ingested_since:DateTime64(6)}, start_from = {start_from:DateTime64(9)},
                               start_to = {start_to:DateTime64(9)})
     ),
-    -- The row `sessions` holds for each touched key, as FINAL gives it (in each partition, the newest version unless it
-    -- is a tombstone), but without FINAL, which merges every row of the table: the 64-bit hash takes the rows of the
-    -- touched keys out of every part first, and the 128-bit one drops any other key that collided with one. With 30 M
-    -- sessions stored, the whole query took 7.2-7.9 s of CPU against 11.1-14.0 with FINAL here; the lookup still
-    -- reads every row of the table's key columns (README).
     prev AS
     (
-        SELECT tenant, session_id, argMax(first_start, computed_at) AS prev_first_start, 1 AS in_prev
-        FROM sessions
-        PREWHERE NOT {everything:UInt8} AND cityHash64(tenant, session_id) IN touched
-        WHERE reinterpretAsUInt128(murmurHash3_128(tenant, session_id)) IN
-              (SELECT reinterpretAsUInt128(murmurHash3_128(tenant, session_id))
-               FROM touched_sessions(ingested_since = {ingested_since:DateTime64(6)}, start_from = {start_from:DateTime64(9)},
-                                     start_to = {start_to:DateTime64(9)}))
-        GROUP BY tenant, session_id, toDate(first_start)  -- the partition key of sessions
-        HAVING argMax(is_deleted, computed_at) = 0
+        SELECT tenant, session_id, stored_start AS prev_first_start, 1 AS in_prev
+        FROM touched_session_rows(ingested_since = {ingested_since:DateTime64(6)}, start_from = {start_from:DateTime64(9)},
+                                  start_to = {start_to:DateTime64(9)})
+        WHERE NOT {everything:UInt8}
     ),
     agg AS
     (

@@ -43,8 +43,7 @@ class Store:
     def limited(self) -> Store:
         """This store for the UI and API readers: each frame within query_max_seconds and query_max_rows, an
         error beyond (a silently cut result would show wrong figures). Shares the backend; close this one only."""
-        readers = Store(self.backend, self.settings)
-        readers._lanes, readers._writing = self._lanes, self._writing
+        readers = self._sibling()
         readers.limits = {"max_execution_time": self.settings.query_max_seconds, "max_result_rows": self.settings.query_max_rows,
                           "result_overflow_mode": "throw"}
         return readers
@@ -52,10 +51,15 @@ class Store:
     def background(self, nice: int) -> Store:
         """This store for the scheduled jobs: each of their statements runs at OS priority nice (os_thread_priority), so
         that when the CPU is full the loads and the requests go first and the jobs' passes take longer instead."""
-        jobs = Store(self.backend, self.settings)
-        jobs._lanes, jobs._writing = self._lanes, self._writing
+        jobs = self._sibling()
         jobs.priority = {"os_thread_priority": nice} if nice else None
         return jobs
+
+    def _sibling(self) -> Store:
+        """Another Store on the same backend and load lanes (close only this one)."""
+        sibling = Store(self.backend, self.settings)
+        sibling._lanes, sibling._writing = self._lanes, self._writing
+        return sibling
 
     def prepare(self) -> None:
         """Brings the schema up to date, applies retention and loads prices."""

@@ -53,6 +53,15 @@ def _writer(store: Any, spool: Path, **overrides: Any) -> BatchWriter:
     return BatchWriter(store, spool, **settings)
 
 
+def _three_spooled(store: Any, spool: Path, service: str, spans: int) -> tuple[BatchWriter, list[str]]:
+    """A started writer that has spooled three requests of spans spans each (a spool file each), and those files."""
+    writer = _writer(store, spool)
+    writer.start()
+    for _ in range(3):
+        writer.write(build_request(service, span_ids(spans)), spans)
+    return writer, _spooled(spool)
+
+
 def _spooled(spool: Path) -> list[str]:
     return sorted(path.name for path in spool.rglob("*.bin") if path.name != "probe.bin")
 
@@ -101,11 +110,7 @@ def test_a_load_whose_pieces_cannot_be_written_stores_its_files_one_by_one(tmp_p
 
     monkeypatch.setattr(ingest.spool, "_copy", full_disk)
     store = RecordingStore()
-    writer = _writer(store, tmp_path / "spool")
-    writer.start()
-    for _ in range(3):
-        writer.write(build_request("order", span_ids(2)), 2)
-    files = _spooled(tmp_path / "spool")
+    writer, files = _three_spooled(store, tmp_path / "spool", "order", 2)
     writer.load_spool()
     writer.stop()
     assert store.loads == [[name] for name in files]
@@ -211,11 +216,7 @@ def test_store_outage_keeps_files_pushes_back_then_drains_in_order(tmp_path: Pat
 
 def test_a_refused_file_is_isolated_and_set_aside_with_its_reason(tmp_path: Path) -> None:
     store = RecordingStore()
-    writer = _writer(store, tmp_path / "spool")
-    writer.start()
-    for _ in range(3):
-        writer.write(build_request("poison", span_ids(4)), 4)
-    files = _spooled(tmp_path / "spool")
+    writer, files = _three_spooled(store, tmp_path / "spool", "poison", 4)
     store.refuse = {files[1]}
     for _ in range(DEAD_LETTER_AFTER):
         writer.load_spool()

@@ -29,6 +29,10 @@ WITH
         FROM touched_session_rows(ingested_since = {ingested_since:DateTime64(6)}, start_from = {start_from:DateTime64(9)},
                                   start_to = {start_to:DateTime64(9)})
         WHERE NOT {everything:UInt8}
+          AND reinterpretAsUInt128(murmurHash3_128(tenant, session_id)) IN
+              (SELECT reinterpretAsUInt128(murmurHash3_128(tenant, session_id))
+               FROM touched_sessions(ingested_since = {ingested_since:DateTime64(6)}, start_from = {start_from:DateTime64(9)},
+                                     start_to = {start_to:DateTime64(9)}))
     ),
     agg AS
     (

@@ -16,16 +16,14 @@ INSERT INTO spans_stage (
     redactions)
 SELECT
     tenant, trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ns,
-    status_code, sl_redact_text(status_message, {redact_detectors:Array(String)}, {redact_salt:String}, {redact_custom:String}),
+    status_code, stored_status_message,
     service_name, service_version, environment, agent_name, agent_version,
     operation, provider, request_model, response_model, tool_name, session_id, user_id,
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
     cost_usd, cost_source, scope_name, scope_version,
-    sl_redact_map(kept_attributes, {redact_detectors:Array(String)}, {redact_salt:String}, {redact_custom:String},
-                  {redact_keep:Array(String)}, {redact_drop:Array(String)}) AS stored_attributes,
+    stored_attributes,
     kept_resource_attributes,
-    arrayMap(e -> (e.1, e.2, sl_redact_map(e.3, {redact_detectors:Array(String)}, {redact_salt:String}, {redact_custom:String},
-                                         {redact_keep:Array(String)}, {redact_drop:Array(String)})), kept_events) AS stored_events,
+    stored_events,
     context_inherited, context_fallback,
     -- The masks this load put into the span, by detector: only values it changed are looked at.
     -- A span without a mask has no counts: a search for one is cheaper than comparing the maps.
@@ -36,6 +34,16 @@ SELECT
                arrayFlatten(arrayMap((n, o) -> arrayFilter((nv, ov) -> nv != ov, mapValues(n.3), mapValues(o.3)), stored_events, kept_events))), '\n'),
            arrayStringConcat(arrayConcat(arrayFilter((o, n) -> n != o, mapValues(kept_attributes), mapValues(stored_attributes)),
                arrayFlatten(arrayMap((n, o) -> arrayFilter((ov, nv) -> nv != ov, mapValues(o.3), mapValues(n.3)), stored_events, kept_events))), '\n')))
+FROM
+(
+-- The stored values, once: each use of an alias in the layer above would copy its expression, and the time to plan it.
+SELECT
+    *,
+    sl_redact_text(status_message, {redact_detectors:Array(String)}, {redact_salt:String}, {redact_custom:String}) AS stored_status_message,
+    sl_redact_map(kept_attributes, {redact_detectors:Array(String)}, {redact_salt:String}, {redact_custom:String},
+                  {redact_keep:Array(String)}, {redact_drop:Array(String)}) AS stored_attributes,
+    arrayMap(e -> (e.1, e.2, sl_redact_map(e.3, {redact_detectors:Array(String)}, {redact_salt:String}, {redact_custom:String},
+                                         {redact_keep:Array(String)}, {redact_drop:Array(String)})), kept_events) AS stored_events
 FROM
 (
 SELECT
@@ -197,5 +205,6 @@ LEFT ANY JOIN
            cache_write AS price_cache_write, output AS price_output, reasoning AS price_reasoning
     FROM model_prices
 ) AS p USING (price_key)
+)
 )
 SETTINGS query_plan_merge_expressions = 0

@@ -30,11 +30,11 @@ class SessionRules:
 
 def session_rows(totals: pl.DataFrame, rules: SessionRules, now: dt.datetime, computed_at: dt.datetime) -> pl.DataFrame:
     """The `sessions` rows for one pass: live rows, and tombstones for keys that lost their spans or
-    whose start moved to another day (the tombstone lands in the partition the old row is in)."""
+    whose start moved to another hour (the tombstone takes the old row's key: sql/0077_sessions_by_hour.sql)."""
     live = _live_rows(totals.filter(pl.col("in_spans") == 1), rules, now, computed_at)
     gone = totals.filter((pl.col("in_spans") == 0) & (pl.col("in_prev") == 1))
     moved = totals.filter((pl.col("in_spans") == 1) & (pl.col("in_prev") == 1)
-                          & (pl.col("prev_first_start").dt.date() != pl.col("first_start").dt.date()))
+                          & (pl.col("prev_first_start").dt.truncate("1h") != pl.col("first_start").dt.truncate("1h")))
     stale = pl.concat([gone.select("tenant", "session_id", "prev_first_start"),
                        moved.select("tenant", "session_id", "prev_first_start")])
     return pl.concat([live, _tombstones(stale, live.schema, computed_at - TOMBSTONE_OFFSET)], how="vertical")
@@ -72,7 +72,7 @@ def _live_rows(frame: pl.DataFrame, rules: SessionRules, now: dt.datetime, compu
 
 
 def _tombstones(stale: pl.DataFrame, schema: pl.Schema, computed_at: dt.datetime) -> pl.DataFrame:
-    """Rows that hide (tenant, session_id) in the partition of prev_first_start."""
+    """Rows that hide (tenant, session_id) under the hour of prev_first_start."""
     columns = []
     for name, dtype in schema.items():
         if name in ("tenant", "session_id"):

@@ -329,6 +329,36 @@ def test_late_spans_move_the_session_and_retire_its_stand_in_key(service, store)
     assert [(r["grain"], when(r["bucket"]), r["sessions"]) for r in agents] == [("1h", bucket_of(want["first_start_ns"], 3600), 1)]
 
 
+def test_a_late_span_from_an_earlier_hour_moves_the_session_row_to_that_hour(service, store) -> None:  # type: ignore[no-untyped-def]
+    # sessions is keyed by the hour of the start (sql/0077_sessions_by_hour.sql): the row under the hour the session
+    # left must be retired, or the session would count twice.
+    agent = "early-" + dt.datetime.now().strftime("%H%M%S%f")
+    now = dt.datetime.now(dt.UTC)
+    base = floor_to(now - dt.timedelta(hours=3), 3600) + dt.timedelta(minutes=30)
+    session = plan_fleet(agent, base, now, seed=12, count=1)[0]
+    early = session.spans.pop()
+    export(service.grpc_port, [session], session.spans)
+    service.flush()
+    cli(service, "jobs", "run")
+    before = rows(store, "SELECT session_id, first_start FROM sessions FINAL WHERE agent_name = {a:String}", {"a": agent})
+    assert [row["session_id"] for row in before] == [session.key]
+    first_hour = bucket_of(min(s.start_ns for s in session.spans), 3600)
+    early.start_ns = min(s.start_ns for s in session.spans) - 70 * 60 * 10**9  # a span that started an hour earlier
+    session.spans.append(early)
+    export(service.grpc_port, [session], [early])
+    service.flush()
+    service.flush()  # the context repair gives the span its trace's session
+    cli(service, "jobs", "run")
+    stored = rows(store, "SELECT * FROM sessions FINAL WHERE agent_name = {a:String} "
+                         "SETTINGS do_not_merge_across_partitions_select_final = 1", {"a": agent})
+    want = expected_session(session, now, IDLE)
+    assert [row["session_id"] for row in stored] == [session.key]
+    assert stored[0]["spans"] == want["spans"] and stored[0]["duration_ns"] == want["duration_ns"]
+    assert bucket_of(want["first_start_ns"], 3600) != first_hour
+    agents = rows(store, "SELECT grain, bucket, sessions FROM rollup_agents_live WHERE agent_name = {a:String} ORDER BY grain, bucket", {"a": agent})
+    assert [(r["grain"], when(r["bucket"]), r["sessions"]) for r in agents] == [("1h", bucket_of(want["first_start_ns"], 3600), 1)]
+
+
 def test_budgets_reach_the_rollups_and_metrics(service, store, fleet, tmp_path) -> None:  # type: ignore[no-untyped-def]
     since, until = fleet["base"], fleet["base"] + dt.timedelta(hours=3)
     chosen = [r for r in fleet["expected"].values() if since <= bucket_of(r["first_start_ns"], 60) < until]

@@ -1,6 +1,6 @@
 -- After a full pass wrote every session starting in [{scan_from}, {scan_to}) with version {computed_at}:
 -- any row there with an older version belongs to a session that no longer has spans under its key (or
--- that moved to another day's partition), so it gets a tombstone in its own partition.
+-- that moved to another hour), so it gets a tombstone under its own key.
 INSERT INTO sessions (tenant, session_id, first_start, last_end, prev_first_start, computed_at, is_deleted)
 SELECT tenant, session_id, first_start, first_start, first_start, {tombstone_at:DateTime64(6)}, 1
 FROM sessions FINAL

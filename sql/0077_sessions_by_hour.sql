@@ -6,8 +6,10 @@
 -- start to another hour, the pass writes a tombstone under the hour it left (jobs/session_rules.py), as it does for
 -- a day. A session looked up by id goes through the bloom filter on session_id. The table is rebuilt from what FINAL
 -- shows (an older version under another hour would otherwise come back to life): a copy, then a swap; the views on it
--- find it by name.
-CREATE TABLE IF NOT EXISTS sessions_by_hour AS sessions
+-- find it by name. A copy left by a run that stopped part way is dropped first, so running this again finishes it.
+DROP TABLE IF EXISTS sessions_by_hour;
+
+CREATE TABLE sessions_by_hour AS sessions
 ENGINE = ReplacingMergeTree(computed_at, is_deleted)
 PARTITION BY toDate(first_start)
 ORDER BY (tenant, toStartOfHour(first_start), session_id);

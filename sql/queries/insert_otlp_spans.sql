@@ -36,7 +36,8 @@ SELECT
                arrayFlatten(arrayMap((n, o) -> arrayFilter((ov, nv) -> nv != ov, mapValues(o.3), mapValues(n.3)), stored_events, kept_events))), '\n')))
 FROM
 (
--- The stored values, once: each use of an alias in the layer above would copy its expression, and the time to plan it.
+-- The stored values, once: the layer above uses each of them several times, and the analyzer copies an alias's
+-- expression into every use (its query tree was twice the size).
 SELECT
     *,
     sl_redact_text(status_message, {redact_detectors:Array(String)}, {redact_salt:String}, {redact_custom:String}) AS stored_status_message,

@@ -2,7 +2,7 @@
 -- (sql/queries/jobs_rollup_sessions.sql, the call rollups' dirty minutes) and the dashboards a range of them, and
 -- with the day's parts merged, a day sorted by id made each of those reads cover every row of the day so far. With
 -- 10 M sessions in a day, an hour's read took 0.45-0.54 s of CPU sorted by id and 0.22-0.27 s by hour, most of it
--- the hour's 514,285 rows themselves (README, Agent metrics). The key is a session's row: when a late span moves its
+-- the hour's 514,285 rows themselves (README, Ingest performance). The key is a session's row: when a late span moves its
 -- start to another hour, the pass writes a tombstone under the hour it left (jobs/session_rules.py), as it does for
 -- a day. A session looked up by id goes through the bloom filter on session_id. The table is rebuilt from what FINAL
 -- shows (an older version under another hour would otherwise come back to life): a copy, then a swap; the views on it

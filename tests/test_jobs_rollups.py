@@ -302,6 +302,18 @@ def test_weekly_review_matches_brute_force_ranking(service, fleet) -> None:  # t
         assert marker in text and ranked[0].key in text
 
 
+def _assert_one_session_in_its_hour(store: Any, agent: str, session: Any, now: dt.datetime) -> dict[str, Any]:
+    """After a session moved: one row for it, with all its spans, and one rollup row, in the hour it starts in now."""
+    stored = rows(store, "SELECT * FROM sessions FINAL WHERE agent_name = {a:String} "
+                         "SETTINGS do_not_merge_across_partitions_select_final = 1", {"a": agent})
+    want = expected_session(session, now, IDLE)
+    assert [row["session_id"] for row in stored] == [session.key]
+    assert stored[0]["spans"] == want["spans"] and stored[0]["duration_ns"] == want["duration_ns"]
+    agents = rows(store, "SELECT grain, bucket, sessions FROM rollup_agents_live WHERE agent_name = {a:String} ORDER BY grain, bucket", {"a": agent})
+    assert [(r["grain"], when(r["bucket"]), r["sessions"]) for r in agents] == [("1h", bucket_of(want["first_start_ns"], 3600), 1)]
+    return want
+
+
 def test_late_spans_move_the_session_and_retire_its_stand_in_key(service, store) -> None:  # type: ignore[no-untyped-def]
     agent = "late-" + dt.datetime.now().strftime("%H%M%S%f")
     now = dt.datetime.now(dt.UTC)
@@ -320,13 +332,7 @@ def test_late_spans_move_the_session_and_retire_its_stand_in_key(service, store)
     service.flush()
     service.flush()  # the context repair again, after any load still in flight during the first flush
     cli(service, "jobs", "run")
-    stored = rows(store, "SELECT * FROM sessions FINAL WHERE agent_name = {a:String} "
-                         "SETTINGS do_not_merge_across_partitions_select_final = 1", {"a": agent})
-    want = expected_session(session, now, IDLE)
-    assert [row["session_id"] for row in stored] == [session.key]
-    assert stored[0]["spans"] == want["spans"] and stored[0]["duration_ns"] == want["duration_ns"]
-    agents = rows(store, "SELECT grain, bucket, sessions FROM rollup_agents_live WHERE agent_name = {a:String} ORDER BY grain, bucket", {"a": agent})
-    assert [(r["grain"], when(r["bucket"]), r["sessions"]) for r in agents] == [("1h", bucket_of(want["first_start_ns"], 3600), 1)]
+    _assert_one_session_in_its_hour(store, agent, session, now)
 
 
 def test_a_late_span_from_an_earlier_hour_moves_the_session_row_to_that_hour(service, store) -> None:  # type: ignore[no-untyped-def]
@@ -349,14 +355,8 @@ def test_a_late_span_from_an_earlier_hour_moves_the_session_row_to_that_hour(ser
     service.flush()
     service.flush()  # the context repair gives the span its trace's session
     cli(service, "jobs", "run")
-    stored = rows(store, "SELECT * FROM sessions FINAL WHERE agent_name = {a:String} "
-                         "SETTINGS do_not_merge_across_partitions_select_final = 1", {"a": agent})
-    want = expected_session(session, now, IDLE)
-    assert [row["session_id"] for row in stored] == [session.key]
-    assert stored[0]["spans"] == want["spans"] and stored[0]["duration_ns"] == want["duration_ns"]
+    want = _assert_one_session_in_its_hour(store, agent, session, now)
     assert bucket_of(want["first_start_ns"], 3600) != first_hour
-    agents = rows(store, "SELECT grain, bucket, sessions FROM rollup_agents_live WHERE agent_name = {a:String} ORDER BY grain, bucket", {"a": agent})
-    assert [(r["grain"], when(r["bucket"]), r["sessions"]) for r in agents] == [("1h", bucket_of(want["first_start_ns"], 3600), 1)]
 
 
 def test_budgets_reach_the_rollups_and_metrics(service, store, fleet, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -165,8 +165,11 @@ def secret(draw) -> str:  # type: ignore[no-untyped-def]
     kind = draw(st.sampled_from(["card", "openai", "aws", "github", "email"]))
     rng = random.Random(draw(st.integers(0, 2**32)))
     if kind == "card":
-        digits = _luhn_complete(rng.choice("3456") + "".join(rng.choice(string.digits) for _ in range(14)))
         separator = draw(st.sampled_from(["", " ", "-"]))
+        if draw(st.booleans()):  # Amex: 15 digits, printed 4-6-5
+            digits = _luhn_complete("3" + rng.choice("47") + "".join(rng.choice(string.digits) for _ in range(12)))
+            return separator.join((digits[:4], digits[4:10], digits[10:]))
+        digits = _luhn_complete(rng.choice("3456") + "".join(rng.choice(string.digits) for _ in range(14)))
         return separator.join(digits[i:i + 4] for i in range(0, 16, 4))
     if kind == "openai":
         return "sk-proj-" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(32))

@@ -1,7 +1,7 @@
 """Every kind of OTLP AnyValue, as stored: in span, event and resource attributes alike.
 
 Scalars become their text, arrays and key-value lists JSON, anything nested deeper base64 of its protobuf bytes.
-The request is built with the OTLP protobuf classes, so the values reach the server as exporters encode them.
+Each value is encoded by the OTLP exporters' own function, so the values reach the server as exporters send them.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import os
 import time
 
 import grpc
+from opentelemetry.exporter.otlp.proto.common._internal import _encode_value
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
 
 from tests.conftest import rows
 
@@ -49,30 +49,12 @@ VALUES: dict[str, tuple[object, str]] = {
 }
 
 
-def _any(value: object) -> AnyValue:
-    if value is None:
-        return AnyValue()
-    if isinstance(value, bool):
-        return AnyValue(bool_value=value)
-    if isinstance(value, int):
-        return AnyValue(int_value=value)
-    if isinstance(value, float):
-        return AnyValue(double_value=value)
-    if isinstance(value, bytes):
-        return AnyValue(bytes_value=value)
-    if isinstance(value, list):
-        return AnyValue(array_value=ArrayValue(values=[_any(item) for item in value]))
-    if isinstance(value, dict):
-        return AnyValue(kvlist_value=KeyValueList(values=[KeyValue(key=key, value=_any(item)) for key, item in value.items()]))
-    return AnyValue(string_value=str(value))
-
-
 def _attributes(into, prefix: str = "") -> None:  # type: ignore[no-untyped-def]
     for key, (value, _) in VALUES.items():
         item = into.add()
         item.key = prefix + key
         if value is not None:
-            item.value.CopyFrom(_any(value))
+            item.value.CopyFrom(_encode_value(value))  # the OTLP exporters' own encoding
 
 
 def test_every_kind_of_value_is_stored_as_text_in_every_attribute_map(service, store, unique) -> None:  # type: ignore[no-untyped-def]

@@ -106,7 +106,7 @@ FROM
             -- The context the span names itself; the move fills in what only its trace names.
             v_session AS session_id,
             v_user AS user_id,
-            multiIf(v_agent != '', v_agent, v_span_kind = 'agent', v_entity, '') AS agent_name,
+            multiIf(v_agent != '', v_agent, v_span_kind = 'agent', v_entity, v_lf_type = 'agent', name, '') AS agent_name,
             v_agent_version AS agent_version,
             sl_count(multiIf(
                 v_in != '', v_in,
@@ -142,6 +142,7 @@ FROM
             sl_first2(mapValues(attributes), c, 'gen_ai.tool.name', 'tool.name') AS v_tool,
             sl_at(mapValues(attributes), c, 'traceloop.entity.name') AS v_entity,
             sl_at(mapValues(attributes), c, 'traceloop.span.kind') AS v_span_kind,
+            sl_at(mapValues(attributes), c, 'langfuse.observation.type') AS v_lf_type,
             sl_first5(mapValues(attributes), c, 'gen_ai.conversation.id', 'session.id', 'traceloop.association.properties.session_id',
                       'langfuse.session.id', 'gen_ai.session.id') AS v_session,
             sl_first4(mapValues(attributes), c, 'user.id', 'enduser.id', 'traceloop.association.properties.user_id', 'langfuse.user.id') AS v_user,

@@ -1,6 +1,6 @@
 """One small agent session instrumented by one real library, exported over real OTLP; run as a subprocess.
 
-Usage: agent_session.py {openai_v2,openinference} --otlp URL --processor {simple,batch} --openai-base-url URL
+Usage: agent_session.py {openai_v2,openinference,logfire} --otlp URL --processor {simple,batch} --openai-base-url URL
                         --service NAME --session ID --user ID
 Each instrumentation patches openai and installs tracing process-wide, so every library gets a process of its own.
 The session: a chat offering a tool (the fake answers with a tool call), the tool run, a streamed chat with
@@ -16,7 +16,7 @@ from typing import Any
 
 import openai
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
 AGENT = "weather-assistant"
@@ -90,9 +90,31 @@ def with_openinference(provider: TracerProvider, client: openai.OpenAI, session:
             run_session(client, lambda call_id, arguments: weather_tool(**json.loads(arguments)))
 
 
+def with_logfire(processor: SpanProcessor, service: str, client: openai.OpenAI, session: str, user: str) -> None:
+    """Pydantic Logfire: its own tracer provider (local, nothing sent to Logfire's servers), our exporter as an
+    additional processor, instrument_openai; agent and tool spans are logfire spans with GenAI attributes."""
+    import logfire
+
+    fire = logfire.configure(local=True, send_to_logfire=False, service_name=service, service_version="0.3.0", console=False,
+                             metrics=False, inspect_arguments=False, additional_span_processors=[processor])
+    fire.instrument_openai(client)
+
+    def run_tool(call_id: str, arguments: str) -> str:
+        with fire.span("execute_tool {tool}", tool="get_weather", **{
+                "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather", "gen_ai.tool.call.id": call_id}):
+            return get_weather(**json.loads(arguments))
+
+    try:
+        with fire.span("invoke_agent {agent}", agent=AGENT, **{
+                "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": AGENT, "gen_ai.conversation.id": session, "user.id": user}):
+            run_session(client, run_tool)
+    finally:
+        fire.shutdown()  # flushes every span before the process ends
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("library", choices=["openai_v2", "openinference"])
+    parser.add_argument("library", choices=["openai_v2", "openinference", "logfire"])
     parser.add_argument("--otlp", required=True, help="OTLP endpoint: http://host:port (gRPC) or http://host:port/v1/traces (HTTP)")
     parser.add_argument("--processor", choices=["simple", "batch"], default="batch",
                         help="simple: one export request per span as it ends, so the agent root comes last; batch: one request")
@@ -113,6 +135,10 @@ def main() -> None:
 
         exporter = GrpcExporter(endpoint=args.otlp, insecure=True, timeout=10)
     processor = SimpleSpanProcessor(exporter) if args.processor == "simple" else BatchSpanProcessor(exporter)
+    client = openai.OpenAI(base_url=args.openai_base_url, api_key="sk-fake", max_retries=0, timeout=10)
+    if args.library == "logfire":
+        with_logfire(processor, args.service, client, args.session, args.user)
+        return
     if args.library == "openinference":
         from openinference.instrumentation import TracerProvider as OITracerProvider
 
@@ -120,7 +146,6 @@ def main() -> None:
     else:
         provider = TracerProvider(resource=resource)
     provider.add_span_processor(processor)
-    client = openai.OpenAI(base_url=args.openai_base_url, api_key="sk-fake", max_retries=0, timeout=10)
     session = with_openai_v2 if args.library == "openai_v2" else with_openinference
     try:
         session(provider, client, args.session, args.user)

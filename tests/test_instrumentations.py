@@ -123,3 +123,36 @@ def test_openinference_session_over_http(service, store, unique, fake_openai) ->
     # session.id and user.id are on every span, agent.name on the root only.
     assert [span["attributes"].get("agent.name") for span in spans] == ["weather-assistant"] + [None] * 5
     assert {(span["attributes"]["session.id"], span["attributes"]["user.id"]) for span in spans} == {(session, user)}
+
+
+def test_logfire_session_over_grpc(service, store, unique, fake_openai) -> None:  # type: ignore[no-untyped-def]
+    service_name, session, user = f"lf-{unique}", f"sess-{unique}", f"user-{unique}"
+    run_agent_session("logfire", f"http://127.0.0.1:{service.grpc_port}", "batch", fake_openai, service_name, session, user)
+    service.flush()
+
+    spans = stored_session(store, service_name)
+    # Logfire keeps its message templates as span names, and reports a streamed call twice: the request span, which
+    # ends when the stream opens, and a log record (a span without duration) with the usage, once the stream is read.
+    assert [(span["name"], span["attributes"]["logfire.span_type"]) for span in spans] == [
+        ("invoke_agent {agent}", "span"), ("Chat Completion with {request_data[model]!r}", "span"), ("execute_tool {tool}", "span"),
+        ("Chat Completion with {request_data[model]!r}", "span"),
+        ("streaming response from {request_data[model]!r} took {duration:.2f}s", "log"),
+        ("Embedding Creation with {request_data[model]!r}", "span"), ("Chat Completion with {request_data[model]!r}", "span")]
+    root = spans[0]
+    assert {span["trace_id"] for span in spans} == {root["trace_id"]} and root["parent_span_id"] == ""
+    assert all(span["parent_span_id"] == root["span_id"] for span in spans[1:])
+    assert {(span["session_id"], span["user_id"], span["agent_name"], span["agent_version"]) for span in spans} == {
+        (session, user, "weather-assistant", "0.3.0")}
+    assert [span["status_code"] for span in spans] == ["UNSET"] * 6 + ["ERROR"]
+    assert {span["provider"] for span in spans if span["operation"] in ("chat", "embeddings")} == {"openai"}
+    # Logfire reports cache reads but no reasoning count (it is only in gen_ai.usage.raw); a request span
+    # names the request model as its response model until a response says otherwise.
+    agent_row = ("invoke_agent", "", "", "", 0, 0, 0, 0, 0, "none")
+
+    def chat(usage: Usage) -> tuple:
+        return ("chat", MODEL, SNAPSHOT, "", usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens, 0,
+                pytest.approx(gpt_4o_mini_cost(usage.prompt_tokens, usage.cached_tokens, usage.completion_tokens, 0), rel=1e-9, abs=0),
+                "computed")
+    unanswered = ("chat", MODEL, MODEL, "", 0, 0, 0, 0, 0, "none")
+    assert [tuple(span[column] for column in COLUMNS) for span in spans] == [
+        agent_row, chat(TOOL_CALL_USAGE), TOOL_ROW, unanswered, chat(ANSWER_USAGE), EMBEDDING_ROW, unanswered]

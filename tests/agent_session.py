@@ -1,6 +1,6 @@
 """One small agent session instrumented by one real library, exported over real OTLP; run as a subprocess.
 
-Usage: agent_session.py {openai_v2,openinference,logfire} --otlp URL --processor {simple,batch} --openai-base-url URL
+Usage: agent_session.py {openai_v2,openinference,logfire,langfuse} --otlp URL --processor {simple,batch} --openai-base-url URL
                         --service NAME --session ID --user ID
 Each instrumentation patches openai and installs tracing process-wide, so every library gets a process of its own.
 The session: a chat offering a tool (the fake answers with a tool call), the tool run, a streamed chat with
@@ -112,10 +112,35 @@ def with_logfire(processor: SpanProcessor, service: str, client: openai.OpenAI, 
         fire.shutdown()  # flushes every span before the process ends
 
 
+def with_langfuse(base_url: str, service: str, openai_base_url: str, session: str, user: str) -> None:
+    """The Langfuse SDK: its OpenAI integration (a drop-in client that records each call as a generation, the
+    provider's usage object as its usage_details), an agent observation and a tool observation. It exports
+    OTLP/HTTP itself, to base_url's /api/public/otel/v1/traces."""
+    from langfuse import Langfuse, propagate_attributes
+    from langfuse.openai import OpenAI
+
+    provider = TracerProvider(resource=Resource.create({"service.name": service, "service.version": "0.3.0"}))
+    langfuse = Langfuse(public_key="pk-lf-test", secret_key="sk-lf-test", base_url=base_url, tracer_provider=provider)
+    client = OpenAI(base_url=openai_base_url, api_key="sk-fake", max_retries=0, timeout=10)
+
+    def run_tool(call_id: str, arguments: str) -> str:
+        with langfuse.start_as_current_observation(name="get_weather", as_type="tool", input=arguments) as tool:
+            result = get_weather(**json.loads(arguments))
+            tool.update(output=result)
+            return result
+
+    try:
+        with propagate_attributes(session_id=session, user_id=user):
+            with langfuse.start_as_current_observation(name=AGENT, as_type="agent"):
+                run_session(client, run_tool)
+    finally:
+        langfuse.shutdown()  # flushes every span before the process ends
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("library", choices=["openai_v2", "openinference", "logfire"])
-    parser.add_argument("--otlp", required=True, help="OTLP endpoint: http://host:port (gRPC) or http://host:port/v1/traces (HTTP)")
+    parser.add_argument("library", choices=["openai_v2", "openinference", "logfire", "langfuse"])
+    parser.add_argument("--otlp", required=True, help="OTLP endpoint: http://host:port (gRPC) or http://host:port/v1/traces (HTTP); langfuse: http://host:port")
     parser.add_argument("--processor", choices=["simple", "batch"], default="batch",
                         help="simple: one export request per span as it ends, so the agent root comes last; batch: one request")
     parser.add_argument("--openai-base-url", required=True)
@@ -123,6 +148,9 @@ def main() -> None:
     parser.add_argument("--session", required=True)
     parser.add_argument("--user", required=True)
     args = parser.parse_args()
+    if args.library == "langfuse":  # its own exporter: --otlp is the server's base URL
+        with_langfuse(args.otlp, args.service, args.openai_base_url, args.session, args.user)
+        return
 
     resource = Resource.create({"service.name": args.service, "service.version": "0.3.0"})
     exporter: Any

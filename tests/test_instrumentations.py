@@ -156,3 +156,33 @@ def test_logfire_session_over_grpc(service, store, unique, fake_openai) -> None:
     unanswered = ("chat", MODEL, MODEL, "", 0, 0, 0, 0, 0, "none")
     assert [tuple(span[column] for column in COLUMNS) for span in spans] == [
         agent_row, chat(TOOL_CALL_USAGE), TOOL_ROW, unanswered, chat(ANSWER_USAGE), EMBEDDING_ROW, unanswered]
+
+
+def test_langfuse_openai_integration_session(service, store, unique, fake_openai) -> None:  # type: ignore[no-untyped-def]
+    service_name, session, user = f"lfo-{unique}", f"sess-{unique}", f"user-{unique}"
+    run_agent_session("langfuse", f"http://127.0.0.1:{service.http_port}", "batch", fake_openai, service_name, session, user)
+    service.flush()
+
+    spans = stored_session(store, service_name)
+    assert [span["name"] for span in spans] == [
+        "weather-assistant", "OpenAI-generation", "get_weather", "OpenAI-generation", "OpenAI-embedding", "OpenAI-generation"]
+    root = spans[0]
+    assert {span["trace_id"] for span in spans} == {root["trace_id"]} and root["parent_span_id"] == ""
+    assert all(span["parent_span_id"] == root["span_id"] for span in spans[1:])
+    assert {(span["session_id"], span["user_id"], span["agent_name"], span["agent_version"]) for span in spans} == {
+        (session, user, "weather-assistant", "0.3.0")}
+    assert [span["status_code"] for span in spans] == ["UNSET"] * 5 + ["ERROR"]
+    # The integration passes OpenAI's usage object on as usage_details (prompt_tokens, completion_tokens and their
+    # details, cached and reasoning counts included) and names the model the response named; it names no provider.
+    # The failed call comes with cost_details of 0: a provided cost.
+    def chat(usage: Usage) -> tuple:
+        return ("chat", SNAPSHOT, "", "", usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens, usage.reasoning_tokens,
+                pytest.approx(gpt_4o_mini_cost(usage.prompt_tokens, usage.cached_tokens, usage.completion_tokens, usage.reasoning_tokens),
+                              rel=1e-9, abs=0), "computed")
+    agent_row = ("invoke_agent", "", "", "", 0, 0, 0, 0, 0, "none")
+    embeddings = ("embeddings", EMBEDDING_MODEL, "", "", 2 * EMBEDDING_TOKENS_PER_INPUT, 0, 0, 0,
+                  pytest.approx(2 * EMBEDDING_TOKENS_PER_INPUT * EMBEDDING_PRICE / 1e6, rel=1e-9, abs=0), "computed")
+    failed = ("chat", MODEL, "", "", 0, 0, 0, 0, 0, "provided")
+    assert [tuple(span[column] for column in COLUMNS) for span in spans] == [
+        agent_row, chat(TOOL_CALL_USAGE), TOOL_ROW, chat(ANSWER_USAGE), embeddings, failed]
+    assert {span["provider"] for span in spans} == {""}

@@ -23,13 +23,18 @@ def test_langfuse_sdk_session_lands_with_agent_version_environment_and_cost(serv
             with langfuse.start_as_current_observation(name="answer", as_type="generation", model="gpt-4o-2024-11-20",
                                                        usage_details={"input": 2000, "output": 100}):
                 pass
+            with langfuse.start_as_current_observation(name="summary", as_type="generation", model="claude-haiku-4-5",
+                                                       usage_details={"input": 300, "cache_read_input_tokens": 1200,
+                                                                      "cache_creation_input_tokens": 100, "output": 80},
+                                                       cost_details={"input": 0.0003, "output": 0.0004}):
+                pass
             with langfuse.start_as_current_observation(name="get_order", as_type="tool", level="ERROR",
                                                        status_message="order service timed out"):
                 pass
     langfuse.shutdown()
     service.flush()
     spans = {row["name"]: row for row in rows(store, "SELECT * FROM spans FINAL WHERE service_name = {s:String}", {"s": f"lf-{unique}"})}
-    assert sorted(spans) == ["answer", "get_order", "plan", "refund-agent"]
+    assert sorted(spans) == ["answer", "get_order", "plan", "refund-agent", "summary"]
     agent, plan, answer, tool = spans["refund-agent"], spans["plan"], spans["answer"], spans["get_order"]
     # The agent observation names the agent; the session, user, version (langfuse.version) and environment
     # (langfuse.environment, no deployment.environment in the resource) hold for every span of the trace.
@@ -42,5 +47,11 @@ def test_langfuse_sdk_session_lands_with_agent_version_environment_and_cost(serv
     assert (plan["cost_usd"], plan["cost_source"]) == (0.0123, "provided")  # Langfuse's cost_details total
     # No cost given: priced from the table, the dated snapshot as gpt-4o ($2.50 in, $10 out per million tokens).
     assert answer["cost_source"] == "computed" and abs(answer["cost_usd"] - (2000 * 2.50 + 100 * 10.00) / 1e6) < 1e-12
+    # Langfuse's own usage buckets are disjoint: the input column counts them all, with the cache reads and writes
+    # beside it; a cost given in parts without a total is their sum.
+    summary = spans["summary"]
+    assert (summary["input_tokens"], summary["cache_read_tokens"], summary["cache_write_tokens"], summary["output_tokens"]) == (
+        1600, 1200, 100, 80)
+    assert summary["cost_source"] == "provided" and abs(summary["cost_usd"] - 0.0007) < 1e-12
     assert (tool["operation"], tool["tool_name"], tool["status_code"], tool["status_message"]) == (
         "execute_tool", "get_order", "ERROR", "order service timed out")

@@ -108,18 +108,43 @@ FROM
             v_user AS user_id,
             multiIf(v_agent != '', v_agent, v_span_kind = 'agent', v_entity, v_lf_type = 'agent', name, '') AS agent_name,
             v_agent_version AS agent_version,
+            -- Langfuse's usage_details (JSON) come in two shapes: its own buckets, which are disjoint (input,
+            -- input_cached_tokens, cache_read_input_tokens, cache_creation_input_tokens, output, output_reasoning_tokens),
+            -- or the provider's usage object as its OpenAI integration passes it on (prompt_tokens, completion_tokens and
+            -- their *_details; or input_tokens and output_tokens, which Anthropic's cache counts stand beside). No key
+            -- belongs to both, so each count is a plain sum: branches by shape cost the load 0.02 s more of planning.
             sl_count(multiIf(
                 v_in != '', v_in,
                 v_lf_usage != '', toString(JSONExtractUInt(v_lf_usage, 'input') + JSONExtractUInt(v_lf_usage, 'input_cached_tokens')
-                                         + JSONExtractUInt(v_lf_usage, 'cache_read_input_tokens')),
+                    + JSONExtractUInt(v_lf_usage, 'cache_read_input_tokens') + JSONExtractUInt(v_lf_usage, 'cache_creation_input_tokens')
+                    + JSONExtractUInt(v_lf_usage, 'prompt_tokens') + JSONExtractUInt(v_lf_usage, 'input_tokens')),
                 '')) AS in_raw,
-            sl_count(multiIf(v_out != '', v_out, v_lf_usage != '', toString(JSONExtractUInt(v_lf_usage, 'output')), '')) AS out_raw,
-            sl_count(v_cache_read) AS cache_read_tokens,
-            sl_count(v_cache_write) AS cache_write_tokens,
-            sl_count(v_reasoning) AS reasoning_tokens,
+            sl_count(multiIf(
+                v_out != '', v_out,
+                v_lf_usage != '', toString(JSONExtractUInt(v_lf_usage, 'output') + JSONExtractUInt(v_lf_usage, 'output_reasoning_tokens')
+                    + JSONExtractUInt(v_lf_usage, 'completion_tokens') + JSONExtractUInt(v_lf_usage, 'output_tokens')),
+                '')) AS out_raw,
+            -- Langfuse's breakdowns only where its usage_details gave the input (the output).
+            sl_count(multiIf(
+                v_cache_read != '', v_cache_read,
+                v_in = '' AND v_lf_usage != '', toString(JSONExtractUInt(v_lf_usage, 'input_cached_tokens')
+                    + JSONExtractUInt(v_lf_usage, 'cache_read_input_tokens') + JSONExtractUInt(v_lf_usage, 'prompt_tokens_details', 'cached_tokens')
+                    + JSONExtractUInt(v_lf_usage, 'input_tokens_details', 'cached_tokens')),
+                '')) AS cache_read_tokens,
+            sl_count(multiIf(
+                v_cache_write != '', v_cache_write,
+                v_in = '' AND v_lf_usage != '', toString(JSONExtractUInt(v_lf_usage, 'cache_creation_input_tokens')),
+                '')) AS cache_write_tokens,
+            sl_count(multiIf(
+                v_reasoning != '', v_reasoning,
+                v_out = '' AND v_lf_usage != '', toString(JSONExtractUInt(v_lf_usage, 'output_reasoning_tokens')
+                    + JSONExtractUInt(v_lf_usage, 'completion_tokens_details', 'reasoning_tokens')
+                    + JSONExtractUInt(v_lf_usage, 'output_tokens_details', 'reasoning_tokens')),
+                '')) AS reasoning_tokens,
             toFloat64OrNull(multiIf(
                 v_cost != '', v_cost,
                 v_lf_cost LIKE '%"total"%', toString(JSONExtractFloat(v_lf_cost, 'total')),
+                v_lf_cost LIKE '%:%', toString(arraySum(JSONExtractKeysAndValues(v_lf_cost, 'Float64').2)),  -- no total: its parts
                 '')) AS provided_cost
         -- Each value the resolution reads is taken here, once per span, through the codes (c) of its attribute
         -- keys; the layer above only combines them. query_plan_merge_expressions = 0 keeps the layers apart, so

@@ -78,3 +78,52 @@ def test_js_exporter_session_lands_with_context_tokens_cost_and_error(node, serv
     assert (exception["exception.type"], exception["exception.message"]) == ("RangeError", "order service timed out")
     assert "export_session.mjs" in exception["exception.stacktrace"]
     assert root["status_code"] == chat["status_code"] == "UNSET"
+
+
+def test_vercel_ai_sdk_agent_lands_with_tools_cache_reasoning_and_session(node, service, store, unique) -> None:  # type: ignore[no-untyped-def]
+    from tests.fake_openai import ANSWER_USAGE, EMBEDDING_TOKENS_PER_INPUT, SNAPSHOTS, TOOL_CALL_USAGE, FakeOpenAI, Usage
+
+    with FakeOpenAI() as fake:
+        run = subprocess.run([node, "vercel_agent.mjs", f"http://127.0.0.1:{service.http_port}/v1/traces", fake.base_url,
+                              f"ai-{unique}", f"sess-{unique}", f"user-{unique}"], cwd=JS, capture_output=True, text=True, timeout=60)
+        served = [(call["api"], call["request_model"], call["status"]) for call in fake.ledger]
+    assert run.returncode == 0, run.stderr
+    assert served == [("chat", "gpt-4o-mini", 200)] * 3 + [("embeddings", "text-embedding-3-small", 200), ("chat", "gpt-4o-mini", 500)]
+    service.flush()
+    stored = rows(store, "SELECT * FROM spans FINAL WHERE service_name = {s:String}", {"s": f"ai-{unique}"})
+    trace_start = {span["trace_id"]: min(other["start_time"] for other in stored if other["trace_id"] == span["trace_id"]) for span in stored}
+    spans = sorted(stored, key=lambda span: (trace_start[span["trace_id"]], span["parent_span_id"] != "", span["start_time"]))
+    # Every span of the session's four traces: the agent is the telemetry's functionId, session and user its metadata.
+    assert {(span["session_id"], span["user_id"], span["agent_name"], span["agent_version"]) for span in spans} == {
+        (f"sess-{unique}", f"user-{unique}", "weather-assistant", "0.3.0")}
+    assert len({span["trace_id"] for span in spans}) == 4
+
+    def row(span: dict) -> tuple:  # type: ignore[type-arg]
+        return (span["name"], span["operation"], span["tool_name"], span["status_code"], span["input_tokens"],
+                span["output_tokens"], span["cache_read_tokens"], span["reasoning_tokens"], span["cost_source"])
+
+    def chat(name: str, usage: Usage) -> tuple:  # type: ignore[type-arg]
+        return (name, "chat", "", "UNSET", usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens,
+                usage.reasoning_tokens, "computed")
+
+    # The outer spans (ai.generateText, ai.streamText, ai.embedMany) repeat their calls' usage in ai.usage.* only: not
+    # counted again. The embedding call has no gen_ai.* attributes: its model and tokens are ai.model.id, ai.usage.tokens.
+    assert [row(span) for span in spans] == [
+        ("ai.generateText", "other", "", "UNSET", 0, 0, 0, 0, "none"),
+        chat("ai.generateText.doGenerate", TOOL_CALL_USAGE),
+        ("ai.toolCall", "execute_tool", "get_weather", "UNSET", 0, 0, 0, 0, "none"),
+        chat("ai.generateText.doGenerate", ANSWER_USAGE),
+        ("ai.streamText", "other", "", "UNSET", 0, 0, 0, 0, "none"),
+        chat("ai.streamText.doStream", ANSWER_USAGE),
+        ("ai.embedMany", "other", "", "UNSET", 0, 0, 0, 0, "none"),
+        ("ai.embedMany.doEmbed", "embeddings", "", "UNSET", 2 * EMBEDDING_TOKENS_PER_INPUT, 0, 0, 0, "computed"),
+        ("ai.generateText", "other", "", "ERROR", 0, 0, 0, 0, "none"),
+        ("ai.generateText.doGenerate", "chat", "", "ERROR", 0, 0, 0, 0, "none"),
+    ]
+    # Per million tokens, gpt-4o-mini: $0.15 in, $0.075 cached in, $0.60 out (reasoning too), cached reads at their
+    # price; text-embedding-3-small: $0.02.
+    priced = [span for span in spans if span["cost_source"] == "computed"]
+    assert [span["response_model"] or span["request_model"] for span in priced] == [SNAPSHOTS["gpt-4o-mini"]] * 3 + ["text-embedding-3-small"]
+    expected = [((usage.prompt_tokens - usage.cached_tokens) * 0.15 + usage.cached_tokens * 0.075 + usage.completion_tokens * 0.60) / 1e6
+                for usage in (TOOL_CALL_USAGE, ANSWER_USAGE, ANSWER_USAGE)] + [2 * EMBEDDING_TOKENS_PER_INPUT * 0.02 / 1e6]
+    assert [span["cost_usd"] for span in priced] == [pytest.approx(cost, rel=1e-9) for cost in expected]

@@ -84,12 +84,14 @@ FROM
         SELECT
             *,
             multiIf(resource_environment != '', resource_environment, v_lf_env) AS environment,
-            lower(v_op) AS op_raw,
+            -- The Vercel AI SDK names its spans' kind only in ai.operationId (sql/0079_vercel_ai_keys.sql).
+            lower(if(v_op != '', v_op, v_ai_op)) AS op_raw,
             multiIf(
-                op_raw IN ('chat', 'llm', 'generation', 'generate_content'), 'chat',
+                op_raw IN ('chat', 'llm', 'generation', 'generate_content', 'ai.generatetext.dogenerate', 'ai.streamtext.dostream',
+                           'ai.generateobject.dogenerate', 'ai.streamobject.dostream'), 'chat',
                 op_raw IN ('text_completion', 'completion'), 'text_completion',
-                op_raw IN ('embeddings', 'embedding'), 'embeddings',
-                op_raw IN ('execute_tool', 'tool'), 'execute_tool',
+                op_raw IN ('embeddings', 'embedding', 'ai.embed.doembed', 'ai.embedmany.doembed'), 'embeddings',
+                op_raw IN ('execute_tool', 'tool', 'ai.toolcall'), 'execute_tool',
                 op_raw IN ('invoke_agent', 'create_agent', 'agent'), 'invoke_agent',
                 op_raw IN ('retrieval', 'retriever', 'reranker'), 'retrieval',
                 op_raw = 'handoff' OR v_handoff IN ('true', '1') OR startsWith(lower(name), 'handoff'), 'handoff',
@@ -100,11 +102,12 @@ FROM
                 v_req1 != '', v_req1,
                 v_invocation LIKE '%"model"%', JSONExtractString(v_invocation, 'model'),
                 v_input_mime = 'application/json' AND v_input LIKE '%"model"%', JSONExtractString(v_input, 'model'),
+                v_ai_op IN ('ai.embed.doEmbed', 'ai.embedMany.doEmbed'), v_ai_model,
                 v_req2) AS request_model,
             v_resp AS response_model,
             multiIf(v_tool != '', v_tool, operation != 'execute_tool', '', v_entity != '', v_entity, name) AS tool_name,
             -- The context the span names itself; the move fills in what only its trace names.
-            v_session AS session_id,
+            if(v_session != '', v_session, v_ai_session) AS session_id,
             v_user AS user_id,
             multiIf(v_agent != '', v_agent, v_span_kind = 'agent', v_entity, v_lf_type = 'agent', name, '') AS agent_name,
             v_agent_version AS agent_version,
@@ -118,28 +121,33 @@ FROM
                 v_lf_usage != '', toString(JSONExtractUInt(v_lf_usage, 'input') + JSONExtractUInt(v_lf_usage, 'input_cached_tokens')
                     + JSONExtractUInt(v_lf_usage, 'cache_read_input_tokens') + JSONExtractUInt(v_lf_usage, 'cache_creation_input_tokens')
                     + JSONExtractUInt(v_lf_usage, 'prompt_tokens') + JSONExtractUInt(v_lf_usage, 'input_tokens')),
+                v_ai_op IN ('ai.embed.doEmbed', 'ai.embedMany.doEmbed'), v_ai_tokens,
                 '')) AS in_raw,
             sl_count(multiIf(
                 v_out != '', v_out,
                 v_lf_usage != '', toString(JSONExtractUInt(v_lf_usage, 'output') + JSONExtractUInt(v_lf_usage, 'output_reasoning_tokens')
                     + JSONExtractUInt(v_lf_usage, 'completion_tokens') + JSONExtractUInt(v_lf_usage, 'output_tokens')),
                 '')) AS out_raw,
-            -- Langfuse's breakdowns only where its usage_details gave the input (the output).
+            -- Langfuse's breakdowns only where its usage_details gave the input (the output); the Vercel AI SDK's only where
+            -- gen_ai.usage.* gave it: its outer spans (ai.generateText) repeat their calls' counts in ai.usage.* alone.
             sl_count(multiIf(
                 v_cache_read != '', v_cache_read,
                 v_in = '' AND v_lf_usage != '', toString(JSONExtractUInt(v_lf_usage, 'input_cached_tokens')
                     + JSONExtractUInt(v_lf_usage, 'cache_read_input_tokens') + JSONExtractUInt(v_lf_usage, 'prompt_tokens_details', 'cached_tokens')
                     + JSONExtractUInt(v_lf_usage, 'input_tokens_details', 'cached_tokens')),
+                v_in != '', v_ai_cache_read,
                 '')) AS cache_read_tokens,
             sl_count(multiIf(
                 v_cache_write != '', v_cache_write,
                 v_in = '' AND v_lf_usage != '', toString(JSONExtractUInt(v_lf_usage, 'cache_creation_input_tokens')),
+                v_in != '', v_ai_cache_write,
                 '')) AS cache_write_tokens,
             sl_count(multiIf(
                 v_reasoning != '', v_reasoning,
                 v_out = '' AND v_lf_usage != '', toString(JSONExtractUInt(v_lf_usage, 'output_reasoning_tokens')
                     + JSONExtractUInt(v_lf_usage, 'completion_tokens_details', 'reasoning_tokens')
                     + JSONExtractUInt(v_lf_usage, 'output_tokens_details', 'reasoning_tokens')),
+                v_out != '', v_ai_reasoning,
                 '')) AS reasoning_tokens,
             toFloat64OrNull(multiIf(
                 v_cost != '', v_cost,
@@ -164,14 +172,16 @@ FROM
             sl_at(mapValues(attributes), c, 'input.value') AS v_input,
             sl_first2(mapValues(attributes), c, 'llm.model_name', 'embedding.model_name') AS v_req2,
             sl_first4(mapValues(attributes), c, 'gen_ai.response.model', 'llm.response.model', 'llm.model_name', 'embedding.model_name') AS v_resp,
-            sl_first2(mapValues(attributes), c, 'gen_ai.tool.name', 'tool.name') AS v_tool,
+            sl_first3(mapValues(attributes), c, 'gen_ai.tool.name', 'tool.name', 'ai.toolCall.name') AS v_tool,
             sl_at(mapValues(attributes), c, 'traceloop.entity.name') AS v_entity,
             sl_at(mapValues(attributes), c, 'traceloop.span.kind') AS v_span_kind,
             sl_at(mapValues(attributes), c, 'langfuse.observation.type') AS v_lf_type,
             sl_first5(mapValues(attributes), c, 'gen_ai.conversation.id', 'session.id', 'traceloop.association.properties.session_id',
                       'langfuse.session.id', 'gen_ai.session.id') AS v_session,
-            sl_first4(mapValues(attributes), c, 'user.id', 'enduser.id', 'traceloop.association.properties.user_id', 'langfuse.user.id') AS v_user,
-            sl_first2(mapValues(attributes), c, 'gen_ai.agent.name', 'agent.name') AS v_agent,
+            sl_first5(mapValues(attributes), c, 'user.id', 'enduser.id', 'traceloop.association.properties.user_id', 'langfuse.user.id',
+                      'ai.telemetry.metadata.userId') AS v_user,
+            sl_at(mapValues(attributes), c, 'ai.telemetry.metadata.sessionId') AS v_ai_session,
+            sl_first3(mapValues(attributes), c, 'gen_ai.agent.name', 'agent.name', 'ai.telemetry.functionId') AS v_agent,
             sl_first3(mapValues(attributes), c, 'gen_ai.agent.version', 'langfuse.version', 'agent.version') AS v_agent_version,
             sl_at(mapValues(attributes), c, 'langfuse.observation.usage_details') AS v_lf_usage,
             sl_first4(mapValues(attributes), c, 'gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens', 'llm.token_count.prompt', 'llm.usage.prompt_tokens') AS v_in,
@@ -184,7 +194,14 @@ FROM
                       'llm.token_count.completion_details.reasoning', 'llm.usage.reasoning_tokens') AS v_reasoning,
             sl_first3(mapValues(attributes), c, 'gen_ai.usage.cost', 'llm.cost.total', 'gen_ai.usage.cost_usd') AS v_cost,
             sl_at(mapValues(attributes), c, 'langfuse.observation.cost_details') AS v_lf_cost,
-            sl_at(mapValues(attributes), c, 'langfuse.environment') AS v_lf_env
+            sl_at(mapValues(attributes), c, 'langfuse.environment') AS v_lf_env,
+            -- The Vercel AI SDK's (sql/0079_vercel_ai_keys.sql).
+            sl_at(mapValues(attributes), c, 'ai.operationId') AS v_ai_op,
+            sl_at(mapValues(attributes), c, 'ai.usage.cachedInputTokens') AS v_ai_cache_read,
+            sl_at(mapValues(attributes), c, 'ai.usage.inputTokenDetails.cacheWriteTokens') AS v_ai_cache_write,
+            sl_at(mapValues(attributes), c, 'ai.usage.reasoningTokens') AS v_ai_reasoning,
+            sl_at(mapValues(attributes), c, 'ai.model.id') AS v_ai_model,
+            sl_at(mapValues(attributes), c, 'ai.usage.tokens') AS v_ai_tokens
         FROM
         (
         SELECT *, sl_key_codes(attributes) AS c

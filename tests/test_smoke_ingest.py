@@ -91,3 +91,24 @@ def test_unknown_model_is_unpriced_not_free_and_provided_cost_is_kept(service, s
     provided = rows(store, "SELECT cost_usd, cost_source FROM spans FINAL WHERE service_name = {s:String}", {"s": f"provided-{unique}"})
     assert unpriced == [{"cost_usd": 0.0, "cost_source": "unpriced"}]
     assert provided == [{"cost_usd": 0.25, "cost_source": "provided"}]
+
+
+def test_a_handoff_between_agents_is_no_escalation(service, store, unique) -> None:  # type: ignore[no-untyped-def]
+    # The OpenAI Agents SDK (through Logfire) names a delegation "Handoff: triage → billing" with from_agent and
+    # to_agent; a handoff to a person is a span named so without a target agent, or one marked as a handoff.
+    exporter = GrpcExporter(endpoint=f"http://127.0.0.1:{service.grpc_port}", insecure=True)
+    provider = _provider(exporter, f"handoff-{unique}")
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("invoke_agent triage", attributes={"gen_ai.operation.name": "invoke_agent"}):
+        with tracer.start_as_current_span("Handoff: triage → billing", attributes={"from_agent": "triage", "to_agent": "billing"}):
+            pass
+        with tracer.start_as_current_span("handoff to human", attributes={"reason": "refund over limit"}):
+            pass
+        with tracer.start_as_current_span("escalate", attributes={"spanledger.handoff": "true"}):
+            pass
+    provider.shutdown()
+    service.flush()
+    found = rows(store, "SELECT name, operation FROM spans FINAL WHERE service_name = {s:String} ORDER BY start_time", {"s": f"handoff-{unique}"})
+    assert [(row["name"], row["operation"]) for row in found] == [
+        ("invoke_agent triage", "invoke_agent"), ("Handoff: triage → billing", "other"), ("handoff to human", "handoff"),
+        ("escalate", "handoff")]

@@ -75,6 +75,9 @@ FROM
         -- Inputs count cache reads and writes (semconv); a count below them evidently left them out.
         if(in_raw < cache_read_tokens + cache_write_tokens, in_raw + cache_read_tokens + cache_write_tokens, in_raw) AS input_tokens,
         if(out_raw < reasoning_tokens, out_raw + reasoning_tokens, out_raw) AS output_tokens,
+        -- Here, not beside the operation: a use of an alias in its own layer copies its expression, and the
+        -- operation's is long (each of its branches cost every load's planning twice).
+        multiIf(v_tool != '', v_tool, operation != 'execute_tool', '', v_entity != '', v_entity, name) AS tool_name,
         -- Price the model that answered; an exact price-table name wins over its base name.
         if(response_model != '', response_model, request_model) AS priced_model,
         multiIf(in_raw + out_raw = 0, '', lower(priced_model) IN (SELECT key FROM model_prices), lower(priced_model),
@@ -94,7 +97,10 @@ FROM
                 op_raw IN ('execute_tool', 'tool', 'ai.toolcall'), 'execute_tool',
                 op_raw IN ('invoke_agent', 'create_agent', 'agent'), 'invoke_agent',
                 op_raw IN ('retrieval', 'retriever', 'reranker'), 'retrieval',
-                op_raw = 'handoff' OR v_handoff IN ('true', '1') OR startsWith(lower(name), 'handoff'), 'handoff',
+                -- A handoff to a person; one between agents names the agent it goes to (to_agent: the OpenAI Agents SDK's
+                -- "Handoff: triage → billing" spans) and is no escalation. Only spans named handoff… are looked at.
+                op_raw = 'handoff' OR v_handoff IN ('true', '1') OR (startsWith(lower(name), 'handoff') AND NOT mapContains(attributes, 'to_agent')),
+                    'handoff',
                 op_raw = '' AND has_model, 'chat',
                 'other') AS operation,
             lower(v_provider) AS provider,
@@ -105,7 +111,6 @@ FROM
                 v_ai_op IN ('ai.embed.doEmbed', 'ai.embedMany.doEmbed'), v_ai_model,
                 v_req2) AS request_model,
             v_resp AS response_model,
-            multiIf(v_tool != '', v_tool, operation != 'execute_tool', '', v_entity != '', v_entity, name) AS tool_name,
             -- The context the span names itself; the move fills in what only its trace names.
             if(v_session != '', v_session, v_ai_session) AS session_id,
             v_user AS user_id,

@@ -124,6 +124,8 @@ def test_vercel_ai_sdk_agent_lands_with_tools_cache_reasoning_and_session(node, 
     # price; text-embedding-3-small: $0.02.
     priced = [span for span in spans if span["cost_source"] == "computed"]
     assert [span["response_model"] or span["request_model"] for span in priced] == [SNAPSHOTS["gpt-4o-mini"]] * 3 + ["text-embedding-3-small"]
+    # The SDK names the provider with its API (gen_ai.system openai.chat): stored as the provider alone.
+    assert {span["provider"] for span in spans if span["operation"] == "chat"} == {"openai"}
     expected = [((usage.prompt_tokens - usage.cached_tokens) * 0.15 + usage.cached_tokens * 0.075 + usage.completion_tokens * 0.60) / 1e6
                 for usage in (TOOL_CALL_USAGE, ANSWER_USAGE, ANSWER_USAGE)] + [2 * EMBEDDING_TOKENS_PER_INPUT * 0.02 / 1e6]
     assert [span["cost_usd"] for span in priced] == [pytest.approx(cost, rel=1e-9) for cost in expected]

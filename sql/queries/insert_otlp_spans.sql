@@ -103,7 +103,8 @@ FROM
                     'handoff',
                 op_raw = '' AND has_model, 'chat',
                 'other') AS operation,
-            lower(v_provider) AS provider,
+            -- The Vercel AI SDK names the provider with its API (openai.chat, openai.responses, anthropic.messages).
+            lower(if(v_ai_op != '', splitByChar('.', v_provider)[1], v_provider)) AS provider,
             multiIf(
                 v_req1 != '', v_req1,
                 v_invocation LIKE '%"model"%', JSONExtractString(v_invocation, 'model'),

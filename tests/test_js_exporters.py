@@ -34,12 +34,13 @@ def node() -> str:
     return found
 
 
+@pytest.mark.parametrize("compression", ["none", "gzip"])
 @pytest.mark.parametrize("transport", ["grpc", "proto", "json"])
-def test_js_exporter_session_lands_with_context_tokens_cost_and_error(node, service, store, unique, transport) -> None:  # type: ignore[no-untyped-def]
+def test_js_exporter_session_lands_with_context_tokens_cost_and_error(node, service, store, unique, transport, compression) -> None:  # type: ignore[no-untyped-def]
     url = (f"http://127.0.0.1:{service.grpc_port}" if transport == "grpc"
            else f"http://127.0.0.1:{service.http_port}/v1/traces")
     sent_from = time.time_ns()
-    run = subprocess.run([node, "export_session.mjs", transport, url, f"js-{unique}", f"sess-{unique}"], cwd=JS,
+    run = subprocess.run([node, "export_session.mjs", transport, url, f"js-{unique}", f"sess-{unique}", compression], cwd=JS,
                          capture_output=True, text=True, timeout=60)
     sent_to = time.time_ns()
     assert run.returncode == 0, run.stderr

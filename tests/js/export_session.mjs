@@ -1,10 +1,10 @@
 // One agent session (invoke_agent root, a chat call, a failing tool call) through an official OpenTelemetry
-// JS OTLP exporter, as a Node service would send it: node export_session.mjs grpc|proto|json URL SERVICE SESSION
+// JS OTLP exporter, as a Node service would send it: node export_session.mjs grpc|proto|json URL SERVICE SESSION [gzip]
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 
-const [transport, url, service, session] = process.argv.slice(2);
+const [transport, url, service, session, compression = 'none'] = process.argv.slice(2);
 const exporters = {
   grpc: '@opentelemetry/exporter-trace-otlp-grpc', // OTLP/gRPC
   proto: '@opentelemetry/exporter-trace-otlp-proto', // OTLP/HTTP, protobuf body
@@ -13,7 +13,7 @@ const exporters = {
 const { OTLPTraceExporter } = await import(exporters[transport]);
 const provider = new BasicTracerProvider({
   resource: resourceFromAttributes({ 'service.name': service, 'service.version': '2.4.0', 'deployment.environment.name': 'prod' }),
-  spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url }))],
+  spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url, compression }))],
 });
 const tracer = provider.getTracer('js-agent', '1.0.0');
 

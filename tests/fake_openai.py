@@ -44,6 +44,16 @@ class Usage:
 TOOL_CALL_USAGE = Usage(prompt_tokens=182, completion_tokens=12, cached_tokens=80, reasoning_tokens=0)
 ANSWER_USAGE = Usage(prompt_tokens=245, completion_tokens=34, cached_tokens=112, reasoning_tokens=8)
 
+# What store/prices.csv charges for the fake's models, USD per million tokens: gpt-4o-mini 0.15 in, 0.075 cached in,
+# 0.60 out (reasoning too); text-embedding-3-small 0.02 in.
+GPT_4O_MINI = {"input": 0.15, "cached": 0.075, "output": 0.60, "reasoning": 0.60}
+EMBEDDING_PRICE = 0.02
+
+
+def gpt_4o_mini_cost(input_tokens: int, cached: int, output_tokens: int, reasoning: int) -> float:
+    return ((input_tokens - cached) * GPT_4O_MINI["input"] + cached * GPT_4O_MINI["cached"]
+            + (output_tokens - reasoning) * GPT_4O_MINI["output"] + reasoning * GPT_4O_MINI["reasoning"]) / 1e6
+
 
 class _Fake(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"

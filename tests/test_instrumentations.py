@@ -15,15 +15,20 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import rows
-from tests.fake_openai import ANSWER_USAGE, EMBEDDING_TOKENS_PER_INPUT, SNAPSHOTS, TOOL_CALL_USAGE, FakeOpenAI, Usage
+from tests.fake_openai import (
+    ANSWER_USAGE,
+    EMBEDDING_PRICE,
+    EMBEDDING_TOKENS_PER_INPUT,
+    SNAPSHOTS,
+    TOOL_CALL_USAGE,
+    FakeOpenAI,
+    Usage,
+    gpt_4o_mini_cost,
+)
 
 SESSION_SCRIPT = Path(__file__).with_name("agent_session.py")
 SESSION_TIMEOUT_S = 60
 MODEL, SNAPSHOT, EMBEDDING_MODEL = "gpt-4o-mini", SNAPSHOTS["gpt-4o-mini"], "text-embedding-3-small"
-# store/prices.csv, USD per million tokens: gpt-4o-mini 0.15 in, 0.075 cached in, 0.60 out (reasoning too);
-# text-embedding-3-small 0.02 in.
-GPT_4O_MINI = {"input": 0.15, "cached": 0.075, "output": 0.60, "reasoning": 0.60}
-EMBEDDING_PRICE = 0.02
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +51,6 @@ def run_agent_session(library: str, otlp: str, processor: str, fake: FakeOpenAI,
     assert served == [("chat", MODEL, 200), ("chat", MODEL, 200), ("embeddings", EMBEDDING_MODEL, 200), ("chat", MODEL, 500)]
 
 
-def gpt_4o_mini_cost(input_tokens: int, cached: int, output_tokens: int, reasoning: int) -> float:
-    return ((input_tokens - cached) * GPT_4O_MINI["input"] + cached * GPT_4O_MINI["cached"]
-            + (output_tokens - reasoning) * GPT_4O_MINI["output"] + reasoning * GPT_4O_MINI["reasoning"]) / 1e6
-
-
 def chat_row(usage: Usage, with_cache_and_reasoning: bool) -> tuple:
     """The expected columns of a successful chat span; some libraries drop the cached and reasoning counts."""
     cached, reasoning = (usage.cached_tokens, usage.reasoning_tokens) if with_cache_and_reasoning else (0, 0)
@@ -61,6 +61,7 @@ def chat_row(usage: Usage, with_cache_and_reasoning: bool) -> tuple:
 EMBEDDING_ROW = ("embeddings", EMBEDDING_MODEL, EMBEDDING_MODEL, "", 2 * EMBEDDING_TOKENS_PER_INPUT, 0, 0, 0,
                  pytest.approx(2 * EMBEDDING_TOKENS_PER_INPUT * EMBEDDING_PRICE / 1e6, rel=1e-9, abs=0), "computed")
 TOOL_ROW = ("execute_tool", "", "", "get_weather", 0, 0, 0, 0, 0, "none")
+AGENT_ROW = ("invoke_agent", "", "", "", 0, 0, 0, 0, 0, "none")  # an agent span that names no model and costs nothing itself
 FAILED_ROW = ("chat", MODEL, "", "", 0, 0, 0, 0, 0, "none")
 COLUMNS = ("operation", "request_model", "response_model", "tool_name", "input_tokens", "output_tokens",
            "cache_read_tokens", "reasoning_tokens", "cost_usd", "cost_source")
@@ -71,12 +72,17 @@ def stored_session(store, service_name: str) -> list[dict]:  # type: ignore[no-u
     return [{**span, "attributes": dict(span["attributes"])} for span in spans]
 
 
+def assert_one_root(spans: list[dict]) -> None:
+    """One trace, every other span a child of the first."""
+    root = spans[0]
+    assert {span["trace_id"] for span in spans} == {root["trace_id"]} and root["parent_span_id"] == ""
+    assert all(span["parent_span_id"] == root["span_id"] for span in spans[1:])
+
+
 def assert_one_agent_trace(spans: list[dict], session: str, user: str) -> None:
     """One trace under one agent root; every span carries the session, the user and the agent, and only the failed call errs."""
-    root = spans[0]
-    assert root["operation"] == "invoke_agent" and root["parent_span_id"] == ""
-    assert {span["trace_id"] for span in spans} == {root["trace_id"]}
-    assert all(span["parent_span_id"] == root["span_id"] for span in spans[1:])
+    assert spans[0]["operation"] == "invoke_agent"
+    assert_one_root(spans)
     assert {(span["session_id"], span["user_id"], span["agent_name"]) for span in spans} == {(session, user, "weather-assistant")}
     assert [span["status_code"] == "ERROR" for span in spans] == [False] * 5 + [True]
     assert {span["provider"] for span in spans if span["operation"] in ("chat", "embeddings")} == {"openai"}
@@ -117,9 +123,8 @@ def test_openinference_session_over_http(service, store, unique, fake_openai) ->
     assert_one_agent_trace(spans, session, user)
     # OpenInference names the request model only inside llm.invocation_parameters, and reports cached and
     # reasoning tokens, so these are priced at the cached-input and reasoning prices.
-    agent_row = ("invoke_agent", "", "", "", 0, 0, 0, 0, 0, "none")
     assert [tuple(span[column] for column in COLUMNS) for span in spans] == [
-        agent_row, chat_row(TOOL_CALL_USAGE, True), TOOL_ROW, chat_row(ANSWER_USAGE, True), EMBEDDING_ROW, FAILED_ROW]
+        AGENT_ROW, chat_row(TOOL_CALL_USAGE, True), TOOL_ROW, chat_row(ANSWER_USAGE, True), EMBEDDING_ROW, FAILED_ROW]
     # session.id and user.id are on every span, agent.name on the root only.
     assert [span["attributes"].get("agent.name") for span in spans] == ["weather-assistant"] + [None] * 5
     assert {(span["attributes"]["session.id"], span["attributes"]["user.id"]) for span in spans} == {(session, user)}
@@ -138,16 +143,13 @@ def test_logfire_session_over_grpc(service, store, unique, fake_openai) -> None:
         ("Chat Completion with {request_data[model]!r}", "span"),
         ("streaming response from {request_data[model]!r} took {duration:.2f}s", "log"),
         ("Embedding Creation with {request_data[model]!r}", "span"), ("Chat Completion with {request_data[model]!r}", "span")]
-    root = spans[0]
-    assert {span["trace_id"] for span in spans} == {root["trace_id"]} and root["parent_span_id"] == ""
-    assert all(span["parent_span_id"] == root["span_id"] for span in spans[1:])
+    assert_one_root(spans)
     assert {(span["session_id"], span["user_id"], span["agent_name"], span["agent_version"]) for span in spans} == {
         (session, user, "weather-assistant", "0.3.0")}
     assert [span["status_code"] for span in spans] == ["UNSET"] * 6 + ["ERROR"]
     assert {span["provider"] for span in spans if span["operation"] in ("chat", "embeddings")} == {"openai"}
     # Logfire reports cache reads but no reasoning count (it is only in gen_ai.usage.raw); a request span
     # names the request model as its response model until a response says otherwise.
-    agent_row = ("invoke_agent", "", "", "", 0, 0, 0, 0, 0, "none")
 
     def chat(usage: Usage) -> tuple:
         return ("chat", MODEL, SNAPSHOT, "", usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens, 0,
@@ -155,7 +157,7 @@ def test_logfire_session_over_grpc(service, store, unique, fake_openai) -> None:
                 "computed")
     unanswered = ("chat", MODEL, MODEL, "", 0, 0, 0, 0, 0, "none")
     assert [tuple(span[column] for column in COLUMNS) for span in spans] == [
-        agent_row, chat(TOOL_CALL_USAGE), TOOL_ROW, unanswered, chat(ANSWER_USAGE), EMBEDDING_ROW, unanswered]
+        AGENT_ROW, chat(TOOL_CALL_USAGE), TOOL_ROW, unanswered, chat(ANSWER_USAGE), EMBEDDING_ROW, unanswered]
 
 
 def test_langfuse_openai_integration_session(service, store, unique, fake_openai) -> None:  # type: ignore[no-untyped-def]
@@ -166,9 +168,7 @@ def test_langfuse_openai_integration_session(service, store, unique, fake_openai
     spans = stored_session(store, service_name)
     assert [span["name"] for span in spans] == [
         "weather-assistant", "OpenAI-generation", "get_weather", "OpenAI-generation", "OpenAI-embedding", "OpenAI-generation"]
-    root = spans[0]
-    assert {span["trace_id"] for span in spans} == {root["trace_id"]} and root["parent_span_id"] == ""
-    assert all(span["parent_span_id"] == root["span_id"] for span in spans[1:])
+    assert_one_root(spans)
     assert {(span["session_id"], span["user_id"], span["agent_name"], span["agent_version"]) for span in spans} == {
         (session, user, "weather-assistant", "0.3.0")}
     assert [span["status_code"] for span in spans] == ["UNSET"] * 5 + ["ERROR"]
@@ -179,10 +179,9 @@ def test_langfuse_openai_integration_session(service, store, unique, fake_openai
         return ("chat", SNAPSHOT, "", "", usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens, usage.reasoning_tokens,
                 pytest.approx(gpt_4o_mini_cost(usage.prompt_tokens, usage.cached_tokens, usage.completion_tokens, usage.reasoning_tokens),
                               rel=1e-9, abs=0), "computed")
-    agent_row = ("invoke_agent", "", "", "", 0, 0, 0, 0, 0, "none")
     embeddings = ("embeddings", EMBEDDING_MODEL, "", "", 2 * EMBEDDING_TOKENS_PER_INPUT, 0, 0, 0,
                   pytest.approx(2 * EMBEDDING_TOKENS_PER_INPUT * EMBEDDING_PRICE / 1e6, rel=1e-9, abs=0), "computed")
     failed = ("chat", MODEL, "", "", 0, 0, 0, 0, 0, "provided")
     assert [tuple(span[column] for column in COLUMNS) for span in spans] == [
-        agent_row, chat(TOOL_CALL_USAGE), TOOL_ROW, chat(ANSWER_USAGE), embeddings, failed]
+        AGENT_ROW, chat(TOOL_CALL_USAGE), TOOL_ROW, chat(ANSWER_USAGE), embeddings, failed]
     assert {span["provider"] for span in spans} == {""}

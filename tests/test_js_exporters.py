@@ -15,6 +15,16 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import rows
+from tests.fake_openai import (
+    ANSWER_USAGE,
+    EMBEDDING_PRICE,
+    EMBEDDING_TOKENS_PER_INPUT,
+    SNAPSHOTS,
+    TOOL_CALL_USAGE,
+    FakeOpenAI,
+    Usage,
+    gpt_4o_mini_cost,
+)
 
 JS = Path(__file__).resolve().parent / "js"
 
@@ -82,8 +92,6 @@ def test_js_exporter_session_lands_with_context_tokens_cost_and_error(node, serv
 
 
 def test_vercel_ai_sdk_agent_lands_with_tools_cache_reasoning_and_session(node, service, store, unique) -> None:  # type: ignore[no-untyped-def]
-    from tests.fake_openai import ANSWER_USAGE, EMBEDDING_TOKENS_PER_INPUT, SNAPSHOTS, TOOL_CALL_USAGE, FakeOpenAI, Usage
-
     with FakeOpenAI() as fake:
         run = subprocess.run([node, "vercel_agent.mjs", f"http://127.0.0.1:{service.http_port}/v1/traces", fake.base_url,
                               f"ai-{unique}", f"sess-{unique}", f"user-{unique}"], cwd=JS, capture_output=True, text=True, timeout=60)
@@ -121,12 +129,11 @@ def test_vercel_ai_sdk_agent_lands_with_tools_cache_reasoning_and_session(node, 
         ("ai.generateText", "other", "", "ERROR", 0, 0, 0, 0, "none"),
         ("ai.generateText.doGenerate", "chat", "", "ERROR", 0, 0, 0, 0, "none"),
     ]
-    # Per million tokens, gpt-4o-mini: $0.15 in, $0.075 cached in, $0.60 out (reasoning too), cached reads at their
-    # price; text-embedding-3-small: $0.02.
+    # Cached reads at their own price (store/prices.csv; tests/fake_openai.py).
     priced = [span for span in spans if span["cost_source"] == "computed"]
     assert [span["response_model"] or span["request_model"] for span in priced] == [SNAPSHOTS["gpt-4o-mini"]] * 3 + ["text-embedding-3-small"]
     # The SDK names the provider with its API (gen_ai.system openai.chat): stored as the provider alone.
     assert {span["provider"] for span in spans if span["operation"] == "chat"} == {"openai"}
-    expected = [((usage.prompt_tokens - usage.cached_tokens) * 0.15 + usage.cached_tokens * 0.075 + usage.completion_tokens * 0.60) / 1e6
-                for usage in (TOOL_CALL_USAGE, ANSWER_USAGE, ANSWER_USAGE)] + [2 * EMBEDDING_TOKENS_PER_INPUT * 0.02 / 1e6]
+    expected = [gpt_4o_mini_cost(usage.prompt_tokens, usage.cached_tokens, usage.completion_tokens, usage.reasoning_tokens)
+                for usage in (TOOL_CALL_USAGE, ANSWER_USAGE, ANSWER_USAGE)] + [2 * EMBEDDING_TOKENS_PER_INPUT * EMBEDDING_PRICE / 1e6]
     assert [span["cost_usd"] for span in priced] == [pytest.approx(cost, rel=1e-9) for cost in expected]

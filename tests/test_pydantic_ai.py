@@ -16,7 +16,7 @@ from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
 
 from tests.conftest import rows
-from tests.fake_openai import ANSWER_USAGE, SNAPSHOTS, TOOL_CALL_USAGE, FakeOpenAI, Usage
+from tests.fake_openai import ANSWER_USAGE, SNAPSHOTS, TOOL_CALL_USAGE, FakeOpenAI, Usage, gpt_4o_mini_cost
 
 
 def test_pydantic_ai_agent_lands_with_tools_cache_and_reasoning(service, store, unique) -> None:  # type: ignore[no-untyped-def]
@@ -48,7 +48,7 @@ def test_pydantic_ai_agent_lands_with_tools_cache_and_reasoning(service, store, 
     assert (spans[0]["input_tokens"], spans[0]["cost_source"]) == (0, "none")
 
     def chat(usage: Usage) -> tuple:  # type: ignore[type-arg]
-        cost = ((usage.prompt_tokens - usage.cached_tokens) * 0.15 + usage.cached_tokens * 0.075 + usage.completion_tokens * 0.60) / 1e6
+        cost = gpt_4o_mini_cost(usage.prompt_tokens, usage.cached_tokens, usage.completion_tokens, usage.reasoning_tokens)
         return ("openai", SNAPSHOTS["gpt-4o-mini"], usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens,
                 usage.reasoning_tokens, pytest.approx(cost, rel=1e-9), "computed")
 

@@ -68,6 +68,16 @@ def rows(store, sql: str, params: dict | None = None) -> list[dict]:  # type: ig
     return store.backend.query_arrow(sql, params).to_pylist()
 
 
+def run_jobs(service: Service) -> None:
+    """One pass of the scheduled jobs, as `spanledger jobs run` starts it against the running service."""
+    from click.testing import CliRunner
+
+    from spanledger.cli import main
+
+    result = CliRunner().invoke(main, ["jobs", "run", "--url", f"http://127.0.0.1:{service.http_port}"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
 @pytest.fixture
 def receivers() -> Iterator[Any]:
     """Local PagerDuty, Slack, webhook and SMTP receivers on loopback (tests/alert_receivers.py); at the end,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from click.testing import CliRunner
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from spanledger.cli import main
-from tests.conftest import rows
+from tests.conftest import rows, run_jobs
 
 
 def _tracer(service, name: str, version: str):  # type: ignore[no-untyped-def]
@@ -18,11 +16,6 @@ def _tracer(service, name: str, version: str):  # type: ignore[no-untyped-def]
     provider = TracerProvider(resource=Resource.create({"service.name": name, "service.version": version}))
     provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{service.grpc_port}", insecure=True)))
     return provider, provider.get_tracer("test")
-
-
-def _run_jobs(service) -> None:  # type: ignore[no-untyped-def]
-    result = CliRunner().invoke(main, ["jobs", "run", "--url", f"http://127.0.0.1:{service.http_port}"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
 
 
 def test_children_sent_before_the_root_take_its_context(service, store, unique) -> None:  # type: ignore[no-untyped-def]
@@ -96,7 +89,7 @@ def test_a_child_naming_its_session_keeps_its_own_agent_version_and_its_session_
     assert [(row["name"], row["session_id"], row["user_id"], row["agent_name"], row["agent_version"]) for row in found] == [
         ("invoke_agent triage", f"conv-{unique}", "u-3", "triage", "2.0.0"),
         ("chat gpt-4o-mini", f"conv-{unique}", "", f"own-{unique}", "9.9.9")]
-    _run_jobs(service)
+    run_jobs(service)
     session = rows(store, "SELECT spans, user_id, agent_name, agent_version FROM sessions FINAL WHERE session_id = {s:String}",
                    {"s": f"conv-{unique}"})
     assert session == [{"spans": 2, "user_id": "u-3", "agent_name": "triage", "agent_version": "2.0.0"}]
@@ -114,7 +107,7 @@ def test_a_handoff_marked_on_a_child_sent_before_the_root_escalates_the_roots_se
         service.writer.flush()  # the tool span is stored while the root is still open
     provider.shutdown()
     service.flush()
-    _run_jobs(service)
+    run_jobs(service)
     sessions = rows(store, "SELECT session_id, spans, handoffs, outcome FROM sessions FINAL WHERE agent_name = 'triage' "
                            "AND session_id IN ({s:String}, (SELECT any(trace_id) FROM spans WHERE service_name = {n:String}))",
                     {"s": f"conv-{unique}", "n": f"handoff-{unique}"})
@@ -133,6 +126,6 @@ def test_a_session_takes_its_segment_from_its_first_root_not_a_later_one(service
             pass
     provider.shutdown()
     service.flush()
-    _run_jobs(service)
+    run_jobs(service)
     sessions = rows(store, "SELECT spans, segment FROM sessions FINAL WHERE session_id = {s:String}", {"s": f"conv-{unique}"})
     assert sessions == [{"spans": 2, "segment": ""}]

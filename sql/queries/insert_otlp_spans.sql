@@ -94,12 +94,16 @@ FROM
                            'ai.generateobject.dogenerate', 'ai.streamobject.dostream'), 'chat',
                 op_raw IN ('text_completion', 'completion'), 'text_completion',
                 op_raw IN ('embeddings', 'embedding', 'ai.embed.doembed', 'ai.embedmany.doembed'), 'embeddings',
-                op_raw IN ('execute_tool', 'tool', 'ai.toolcall'), 'execute_tool',
+                -- OpenInference records the OpenAI Agents SDK's handoffs as TOOL spans named "handoff to <agent>": a
+                -- delegation between agents (below), not a tool the agent used.
+                op_raw IN ('execute_tool', 'tool', 'ai.toolcall') AND NOT startsWith(name, 'handoff to '), 'execute_tool',
                 op_raw IN ('invoke_agent', 'create_agent', 'agent'), 'invoke_agent',
                 op_raw IN ('retrieval', 'retriever', 'reranker'), 'retrieval',
                 -- A handoff to a person; one between agents names the agent it goes to (to_agent: the OpenAI Agents SDK's
-                -- "Handoff: triage → billing" spans) and is no escalation. Only spans named handoff… are looked at.
-                op_raw = 'handoff' OR v_handoff IN ('true', '1') OR (startsWith(lower(name), 'handoff') AND NOT mapContains(attributes, 'to_agent')),
+                -- "Handoff: triage → billing" spans through Logfire; a TOOL span through OpenInference) and is no
+                -- escalation. Only spans named handoff… are looked at.
+                op_raw = 'handoff' OR v_handoff IN ('true', '1')
+                    OR (startsWith(lower(name), 'handoff') AND NOT mapContains(attributes, 'to_agent') AND op_raw != 'tool'),
                     'handoff',
                 op_raw = '' AND has_model, 'chat',
                 'other') AS operation,

@@ -43,8 +43,14 @@ WITH
             -- roots first, then by start (spans starting in the same nanosecond: either).
             min(first_key) AS first_key_min,
             argMin(span_id, first_key) AS first_span_id,
-            argMin(agent_name, first_key) AS agent_name,
-            argMin(agent_version, first_key) AS agent_version,
+            -- Its agent is the first one a span names itself (bit 4 of context_inherited unset), with that span's
+            -- version: the root's when it names one, else the agent that started first. A workflow root naming
+            -- none (the OpenAI Agents SDK's "Agent workflow") is so owned by its entry agent, not by the largest
+            -- name its spans took from the trace, which made a session that handed off from triage to billing
+            -- billing's and one that did not triage's.
+            countIf(NOT bitTest(context_inherited, 2)) > 0 AS names_agent,
+            if(names_agent, argMinIf(agent_name, first_key, NOT bitTest(context_inherited, 2)), argMin(agent_name, first_key)) AS agent_name,
+            if(names_agent, argMinIf(agent_version, first_key, NOT bitTest(context_inherited, 2)), argMin(agent_version, first_key)) AS agent_version,
             argMin(environment, first_key) AS environment,
             argMin(user_id, first_key) AS user_id,
             -- The root span that ended last gives the session its final status.
@@ -79,7 +85,7 @@ WITH
         (
             SELECT tenant, session_id, trace_id, span_id, parent_span_id, start_time, end_time, status_code, operation,
                    agent_name, agent_version, environment, user_id, cost_source, cost_usd, input_tokens,
-                   output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+                   output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, context_inherited,
                    (parent_span_id != '') * 4000000000000000000 + toUnixTimestamp64Nano(start_time) AS first_key,
                    toUnixTimestamp64Nano(end_time) AS end_ns
             FROM spans FINAL

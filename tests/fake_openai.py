@@ -1,7 +1,7 @@
 """A fake OpenAI-compatible server on loopback: the LLM provider faked at the wire, nothing else.
 
 Answers /v1/chat/completions (plain and SSE-streamed, with a tool call when tools are offered and the user
-spoke last) and /v1/embeddings with fixed token counts, so tests can assert exact numbers. It never
+spoke last), /v1/responses (the Responses API, plain, by the same rule) and /v1/embeddings with fixed token counts, so tests can assert exact numbers. It never
 decides anything from who is calling; a prompt containing FAIL_WITH_500 gets HTTP 500.
 """
 
@@ -66,6 +66,8 @@ class _Fake(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
         if self.path.rstrip("/") == "/v1/chat/completions":
             self._chat(body)
+        elif self.path.rstrip("/") == "/v1/responses":
+            self._responses(body)
         elif self.path.rstrip("/") == "/v1/embeddings":
             self._embeddings(body)
         else:
@@ -123,6 +125,29 @@ class _Fake(BaseHTTPRequestHandler):
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
         self.close_connection = True
+
+    def _responses(self, body: dict[str, Any]) -> None:
+        items = body.get("input")
+        items = [{"role": "user", "content": items}] if isinstance(items, str) else list(items or [])
+        model = str(body.get("model", ""))
+        tools = [tool for tool in body.get("tools") or [] if tool.get("type") == "function"]
+        wants_tool = bool(tools) and bool(items) and items[-1].get("role") == "user"
+        usage = TOOL_CALL_USAGE if wants_tool else ANSWER_USAGE
+        seq = self.server.record("responses", model, SNAPSHOTS.get(model, model), 200, usage)
+        if wants_tool:
+            output = [{"type": "function_call", "id": f"fc_fake{seq:08d}", "call_id": f"call_fake{seq:08d}", "name": tools[0]["name"],
+                       "arguments": TOOL_CALL_ARGUMENTS, "status": "completed"}]
+        else:
+            output = [{"type": "message", "id": f"msg_fake{seq:08d}", "role": "assistant", "status": "completed",
+                       "content": [{"type": "output_text", "text": ANSWER_TEXT, "annotations": []}]}]
+        self._json(200, {"id": f"resp_fake{seq:08d}", "object": "response", "created_at": int(time.time()), "status": "completed",
+                         "model": SNAPSHOTS.get(model, model), "output": output, "error": None, "incomplete_details": None,
+                         "instructions": body.get("instructions"), "metadata": {}, "parallel_tool_calls": True,
+                         "temperature": 1.0, "top_p": 1.0, "tool_choice": "auto", "tools": body.get("tools") or [],
+                         "usage": {"input_tokens": usage.prompt_tokens, "input_tokens_details": {"cached_tokens": usage.cached_tokens},
+                                   "output_tokens": usage.completion_tokens,
+                                   "output_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
+                                   "total_tokens": usage.prompt_tokens + usage.completion_tokens}})
 
     def _embeddings(self, body: dict[str, Any]) -> None:
         inputs = body.get("input")

@@ -99,10 +99,13 @@ FROM
                 op_raw IN ('execute_tool', 'tool', 'ai.toolcall') AND NOT startsWith(name, 'handoff to '), 'execute_tool',
                 op_raw IN ('invoke_agent', 'create_agent', 'agent'), 'invoke_agent',
                 op_raw IN ('retrieval', 'retriever', 'reranker'), 'retrieval',
-                -- A handoff to a person; one between agents names the agent it goes to (to_agent: the OpenAI Agents SDK's
-                -- "Handoff: triage → billing" spans through Logfire; a TOOL span through OpenInference) and is no
-                -- escalation. Only spans named handoff… are looked at.
-                op_raw = 'handoff' OR v_handoff IN ('true', '1')
+                -- A handoff to a person; one between agents names the agents it goes from and to, and is no escalation:
+                -- the OpenAI Agents SDK's through Logfire ("Handoff: triage → billing", to_agent), OpenInference (a TOOL
+                -- span) and OpenLLMetry (operation handoff with gen_ai.handoff.from_agent). Only spans named handoff… or
+                -- of operation handoff are looked at.
+                (op_raw = 'handoff' AND NOT mapContains(attributes, 'gen_ai.handoff.from_agent')
+                                    AND NOT mapContains(attributes, 'gen_ai.handoff.to_agent'))
+                    OR v_handoff IN ('true', '1')
                     OR (startsWith(lower(name), 'handoff') AND NOT mapContains(attributes, 'to_agent') AND op_raw != 'tool'),
                     'handoff',
                 op_raw = '' AND has_model, 'chat',

@@ -75,6 +75,9 @@ FROM
         -- Inputs count cache reads and writes (semconv); a count below them evidently left them out.
         if(in_raw < cache_read_tokens + cache_write_tokens, in_raw + cache_read_tokens + cache_write_tokens, in_raw) AS input_tokens,
         if(out_raw < reasoning_tokens, out_raw + reasoning_tokens, out_raw) AS output_tokens,
+        -- A cost of 0 (or less) stated for a call with tokens is no price: OpenLIT states 0 for every model its price
+        -- list lacks, and for all of them when it cannot fetch the list. Such a call is priced here, or unpriced.
+        multiIf(stated_cost > 0, stated_cost, in_raw + out_raw = 0, stated_cost, NULL) AS provided_cost,
         -- Here, not beside the operation: a use of an alias in its own layer copies its expression, and the
         -- operation's is long (each of its branches cost every load's planning twice).
         multiIf(v_tool != '', v_tool, operation != 'execute_tool', '', v_entity != '', v_entity, name) AS tool_name,
@@ -162,7 +165,7 @@ FROM
                 v_cost != '', v_cost,
                 v_lf_cost LIKE '%"total"%', toString(JSONExtractFloat(v_lf_cost, 'total')),
                 v_lf_cost LIKE '%:%', toString(arraySum(JSONExtractKeysAndValues(v_lf_cost, 'Float64').2)),  -- no total: its parts
-                '')) AS provided_cost
+                '')) AS stated_cost
         -- Each value the resolution reads is taken here, once per span, through the codes (c) of its attribute
         -- keys; the layer above only combines them. query_plan_merge_expressions = 0 keeps the layers apart, so
         -- these are read for every span at once rather than again for each branch of a multiIf (2 µs a span).

@@ -1,7 +1,8 @@
 """A fake OpenAI-compatible server on loopback: the LLM provider faked at the wire, nothing else.
 
 Answers /v1/chat/completions (plain and SSE-streamed, with a tool call when tools are offered and the user
-spoke last), /v1/responses (the Responses API, plain, by the same rule) and /v1/embeddings with fixed token counts, so tests can assert exact numbers. It never
+spoke last), /v1/responses (the Responses API, plain, by the same rule), /v1/embeddings and Anthropic's /v1/messages
+(plain, an answer with cache reads and writes) with fixed token counts, so tests can assert exact numbers. It never
 decides anything from who is calling; a prompt containing FAIL_WITH_500 gets HTTP 500.
 """
 
@@ -44,9 +45,14 @@ class Usage:
 TOOL_CALL_USAGE = Usage(prompt_tokens=182, completion_tokens=12, cached_tokens=80, reasoning_tokens=0)
 ANSWER_USAGE = Usage(prompt_tokens=245, completion_tokens=34, cached_tokens=112, reasoning_tokens=8)
 
+# Anthropic's usage: input_tokens count only the input read neither from nor into the cache (here more than the cached).
+ANTHROPIC_MODEL, ANTHROPIC_SNAPSHOT = "claude-sonnet-4-5", "claude-sonnet-4-5-20250929"
+ANTHROPIC_USAGE = {"input_tokens": 1500, "cache_read_input_tokens": 1200, "cache_creation_input_tokens": 100, "output_tokens": 40}
+
 # What store/prices.csv charges for the fake's models, USD per million tokens: gpt-4o-mini 0.15 in, 0.075 cached in,
 # 0.60 out (reasoning too); text-embedding-3-small 0.02 in.
 GPT_4O_MINI = {"input": 0.15, "cached": 0.075, "output": 0.60, "reasoning": 0.60}
+CLAUDE_SONNET_4_5 = {"input": 3.00, "cached": 0.30, "cache_write": 3.75, "output": 15.00}
 EMBEDDING_PRICE = 0.02
 
 
@@ -68,6 +74,8 @@ class _Fake(BaseHTTPRequestHandler):
             self._chat(body)
         elif self.path.rstrip("/") == "/v1/responses":
             self._responses(body)
+        elif self.path.rstrip("/") == "/v1/messages":
+            self._messages(body)
         elif self.path.rstrip("/") == "/v1/embeddings":
             self._embeddings(body)
         else:
@@ -149,6 +157,15 @@ class _Fake(BaseHTTPRequestHandler):
                                    "output_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
                                    "total_tokens": usage.prompt_tokens + usage.completion_tokens}})
 
+    def _messages(self, body: dict[str, Any]) -> None:
+        model = str(body.get("model", ""))
+        usage = ANTHROPIC_USAGE
+        seq = self.server.record("messages", model, ANTHROPIC_SNAPSHOT, 200,
+                                 Usage(usage["input_tokens"], usage["output_tokens"], usage["cache_read_input_tokens"], 0))
+        self._json(200, {"id": f"msg_fake{seq:08d}", "type": "message", "role": "assistant", "model": ANTHROPIC_SNAPSHOT,
+                         "content": [{"type": "text", "text": ANSWER_TEXT}], "stop_reason": "end_turn", "stop_sequence": None,
+                         "usage": usage})
+
     def _embeddings(self, body: dict[str, Any]) -> None:
         inputs = body.get("input")
         inputs = [inputs] if isinstance(inputs, str) else list(inputs or [])
@@ -194,6 +211,11 @@ class FakeOpenAI:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    @property
+    def root_url(self) -> str:
+        """The server without /v1, as Anthropic's client takes it."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def ledger(self) -> list[dict[str, Any]]:

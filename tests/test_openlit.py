@@ -14,6 +14,9 @@ import pytest
 from tests.conftest import rows
 from tests.fake_openai import (
     ANSWER_USAGE,
+    ANTHROPIC_SNAPSHOT,
+    ANTHROPIC_USAGE,
+    CLAUDE_SONNET_4_5,
     EMBEDDING_PRICE,
     EMBEDDING_TOKENS_PER_INPUT,
     SNAPSHOTS,
@@ -46,7 +49,7 @@ def test_openlit_turn_is_priced_here_not_at_the_zero_it_states(openlit_python, s
                               service_name, session], capture_output=True, text=True, timeout=120)
         served = [(call["api"], call["status"]) for call in fake.ledger]
     assert run.returncode == 0, run.stderr
-    assert served == [("chat", 200), ("chat", 200), ("embeddings", 200), ("chat", 500)]
+    assert served == [("chat", 200), ("chat", 200), ("embeddings", 200), ("chat", 500), ("messages", 200)]
     service.flush()
 
     spans = rows(store, "SELECT * FROM spans FINAL WHERE service_name = {s:String} ORDER BY start_time", {"s": service_name})
@@ -57,19 +60,29 @@ def test_openlit_turn_is_priced_here_not_at_the_zero_it_states(openlit_python, s
     assert [(span["name"], span["operation"], span["status_code"]) for span in spans] == [
         ("invoke_agent weather-assistant", "invoke_agent", "UNSET"), ("chat gpt-4o-mini", "chat", "OK"),
         ("execute_tool get_weather", "execute_tool", "UNSET"), ("chat gpt-4o-mini", "chat", "OK"),
-        ("embeddings text-embedding-3-small", "embeddings", "OK"), ("chat gpt-4o-mini", "chat", "ERROR")]
-    assert {(span["session_id"], span["agent_name"], span["environment"], span["provider"] or "openai") for span in spans} == {
-        (session, "weather-assistant", "staging", "openai")}
+        ("embeddings text-embedding-3-small", "embeddings", "OK"), ("chat gpt-4o-mini", "chat", "ERROR"),
+        ("chat claude-sonnet-4-5", "chat", "OK")]
+    assert {(span["session_id"], span["agent_name"], span["environment"]) for span in spans} == {(session, "weather-assistant", "staging")}
+    assert [span["provider"] for span in spans if span["operation"] in ("chat", "embeddings")] == ["openai"] * 4 + ["anthropic"]
     # Every call states gen_ai.usage.cost = 0 (OpenLIT found no price list offline): a zero for a call with tokens is
     # no price, so each is priced from the price table; OpenLIT passes on no reasoning count.
-    assert [dict(span["attributes"]).get("gen_ai.usage.cost") for span in spans if span["status_code"] == "OK"] == ["0"] * 3
+    assert [dict(span["attributes"]).get("gen_ai.usage.cost") for span in spans if span["status_code"] == "OK"] == ["0"] * 4
     answered = [(span["response_model"], span["input_tokens"], span["output_tokens"], span["cache_read_tokens"], span["cost_usd"],
                  span["cost_source"]) for span in spans if span["operation"] in ("chat", "embeddings")]
+    # Anthropic's input count, passed on as sent, leaves out the cache reads and writes even when it is the larger:
+    # the input is their sum, each part at its own price.
+    usage, price = ANTHROPIC_USAGE, CLAUDE_SONNET_4_5
+    claude_input = usage["input_tokens"] + usage["cache_read_input_tokens"] + usage["cache_creation_input_tokens"]
+    claude_cost = (usage["input_tokens"] * price["input"] + usage["cache_read_input_tokens"] * price["cached"]
+                   + usage["cache_creation_input_tokens"] * price["cache_write"] + usage["output_tokens"] * price["output"]) / 1e6
+    assert [(span["input_tokens"], span["cache_write_tokens"]) for span in spans if span["provider"] == "anthropic"] == [
+        (claude_input, usage["cache_creation_input_tokens"])]
     embedding_tokens = 2 * EMBEDDING_TOKENS_PER_INPUT
     assert answered == [
         chat(TOOL_CALL_USAGE), chat(ANSWER_USAGE),
         ("text-embedding-3-small", embedding_tokens, 0, 0, pytest.approx(embedding_tokens * EMBEDDING_PRICE / 1e6, rel=1e-9), "computed"),
-        ("", 0, 0, 0, 0.0, "none")]
+        ("", 0, 0, 0, 0.0, "none"),
+        (ANTHROPIC_SNAPSHOT, claude_input, usage["output_tokens"], usage["cache_read_input_tokens"], pytest.approx(claude_cost, rel=1e-9), "computed")]
 
 
 def chat(usage: Usage) -> tuple:  # type: ignore[type-arg]

@@ -72,8 +72,11 @@ FROM
 (
     SELECT
         *,
-        -- Inputs count cache reads and writes (semconv); a count below them evidently left them out.
-        if(in_raw < cache_read_tokens + cache_write_tokens, in_raw + cache_read_tokens + cache_write_tokens, in_raw) AS input_tokens,
+        -- Inputs count cache reads and writes (semconv); a count below them evidently left them out. OpenLIT passes
+        -- Anthropic's count on as sent, which never holds them, even when it is the larger.
+        multiIf(in_raw < cache_read_tokens + cache_write_tokens, in_raw + cache_read_tokens + cache_write_tokens,
+                provider = 'anthropic', multiIf(attributes['telemetry.sdk.name'] = 'openlit', in_raw + cache_read_tokens + cache_write_tokens, in_raw),
+                in_raw) AS input_tokens,
         if(out_raw < reasoning_tokens, out_raw + reasoning_tokens, out_raw) AS output_tokens,
         -- A cost of 0 (or less) stated for a call with tokens is no price: OpenLIT states 0 for every model its price
         -- list lacks, and for all of them when it cannot fetch the list. Such a call is priced here, or unpriced.

@@ -1,6 +1,6 @@
 """An agent turn instrumented by OpenLIT (openlit.init, its own tracer provider exporting OTLP/HTTP): the agent's span
-from the OpenTelemetry API, then a model call that asks for a tool, the tool's span, a streamed answer, an embedding
-and a call the provider fails. Run in tests/openlit/.venv by tests/test_openlit.py.
+from the OpenTelemetry API, then a model call that asks for a tool, the tool's span, a streamed answer, an embedding,
+a call the provider fails and one to Anthropic. Run in tests/openlit/.venv by tests/test_openlit.py.
 
 Usage: agent.py OTLP_HTTP_BASE OPENAI_BASE_URL SERVICE SESSION
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+import anthropic
 import openai
 import openlit
 from opentelemetry import trace
@@ -42,6 +43,9 @@ def main(otlp: str, base_url: str, service: str, session: str) -> None:
             client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": FAIL_MARKER}])
         except openai.InternalServerError:
             pass
+        # A second opinion from Anthropic, whose input count leaves out what was read from and written to the cache.
+        claude = anthropic.Anthropic(base_url=base_url.removesuffix("/v1"), api_key="sk-ant-fake", max_retries=0)
+        claude.messages.create(model="claude-sonnet-4-5", max_tokens=256, messages=question)
     trace.get_tracer_provider().shutdown()  # type: ignore[attr-defined]
 
 

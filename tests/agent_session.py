@@ -1,6 +1,6 @@
 """One small agent session instrumented by one real library, exported over real OTLP; run as a subprocess.
 
-Usage: agent_session.py {openai_v2,openinference,logfire,langfuse} --otlp URL --processor {simple,batch} --openai-base-url URL
+Usage: agent_session.py {openai_v2,openinference,openllmetry,logfire,langfuse} --otlp URL --processor {simple,batch} --openai-base-url URL
                         --service NAME --session ID --user ID
 Each instrumentation patches openai and installs tracing process-wide, so every library gets a process of its own.
 The session: a chat offering a tool (the fake answers with a tool call), the tool run, a streamed chat with
@@ -90,6 +90,30 @@ def with_openinference(provider: TracerProvider, client: openai.OpenAI, session:
             run_session(client, lambda call_id, arguments: weather_tool(**json.loads(arguments)))
 
 
+def with_openllmetry(provider: TracerProvider, client: openai.OpenAI, session: str, user: str) -> None:
+    """OpenLLMetry's openai and anthropic instrumentations (opentelemetry-instrumentation-openai and -anthropic, without
+    traceloop-sdk); agent and tool spans from the OpenTelemetry API with the GenAI conventions' attributes. After the
+    session's calls, one to Anthropic (whose usage reports cache reads and writes beside the input)."""
+    import anthropic
+    from opentelemetry.instrumentation.anthropic import AnthropicInstrumentor
+    from opentelemetry.instrumentation.openai import OpenAIInstrumentor
+
+    OpenAIInstrumentor().instrument(tracer_provider=provider)
+    AnthropicInstrumentor().instrument(tracer_provider=provider)
+    tracer = provider.get_tracer(__name__)
+    claude = anthropic.Anthropic(base_url=str(client.base_url).removesuffix("/").removesuffix("/v1"), api_key="sk-ant-fake", max_retries=0)
+
+    def run_tool(call_id: str, arguments: str) -> str:
+        with tracer.start_as_current_span("execute_tool get_weather", attributes={
+                "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather", "gen_ai.tool.call.id": call_id}):
+            return get_weather(**json.loads(arguments))
+
+    with tracer.start_as_current_span(f"invoke_agent {AGENT}", attributes={
+            "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": AGENT, "gen_ai.conversation.id": session, "user.id": user}):
+        run_session(client, run_tool)
+        claude.messages.create(model="claude-sonnet-4-5", max_tokens=256, messages=[{"role": "user", "content": QUESTION}])
+
+
 def with_logfire(processor: SpanProcessor, service: str, client: openai.OpenAI, session: str, user: str) -> None:
     """Pydantic Logfire: its own tracer provider (local, nothing sent to Logfire's servers), our exporter as an
     additional processor, instrument_openai; agent and tool spans are logfire spans with GenAI attributes."""
@@ -139,7 +163,7 @@ def with_langfuse(base_url: str, service: str, openai_base_url: str, session: st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("library", choices=["openai_v2", "openinference", "logfire", "langfuse"])
+    parser.add_argument("library", choices=["openai_v2", "openinference", "openllmetry", "logfire", "langfuse"])
     parser.add_argument("--otlp", required=True, help="OTLP endpoint: http://host:port (gRPC) or http://host:port/v1/traces (HTTP); langfuse: http://host:port")
     parser.add_argument("--processor", choices=["simple", "batch"], default="batch",
                         help="simple: one export request per span as it ends, so the agent root comes last; batch: one request")
@@ -174,7 +198,7 @@ def main() -> None:
     else:
         provider = TracerProvider(resource=resource)
     provider.add_span_processor(processor)
-    session = with_openai_v2 if args.library == "openai_v2" else with_openinference
+    session = {"openai_v2": with_openai_v2, "openinference": with_openinference, "openllmetry": with_openllmetry}[args.library]
     try:
         session(provider, client, args.session, args.user)
     finally:

@@ -17,6 +17,10 @@ import pytest
 from tests.conftest import rows
 from tests.fake_openai import (
     ANSWER_USAGE,
+    ANTHROPIC_MODEL,
+    ANTHROPIC_SNAPSHOT,
+    ANTHROPIC_USAGE,
+    CLAUDE_SONNET_4_5,
     EMBEDDING_PRICE,
     EMBEDDING_TOKENS_PER_INPUT,
     SNAPSHOTS,
@@ -37,8 +41,10 @@ def fake_openai() -> Iterator[FakeOpenAI]:
         yield fake
 
 
-def run_agent_session(library: str, otlp: str, processor: str, fake: FakeOpenAI, service: str, session: str, user: str) -> None:
-    """Runs tests/agent_session.py for one library; its spans are exported by the time it exits."""
+def run_agent_session(library: str, otlp: str, processor: str, fake: FakeOpenAI, service: str, session: str, user: str,
+                      then: tuple[tuple[str, str, int], ...] = ()) -> None:
+    """Runs tests/agent_session.py for one library; its spans are exported by the time it exits. then: the calls a
+    library's session makes after the common ones."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}  # only what the script sets up
     before = len(fake.ledger)
     done = subprocess.run(
@@ -48,7 +54,7 @@ def run_agent_session(library: str, otlp: str, processor: str, fake: FakeOpenAI,
     assert done.returncode == 0, f"{library} session failed:\n{done.stdout}\n{done.stderr}"
     assert "Failed to export" not in done.stderr, done.stderr
     served = [(call["api"], call["request_model"], call["status"]) for call in fake.ledger[before:]]
-    assert served == [("chat", MODEL, 200), ("chat", MODEL, 200), ("embeddings", EMBEDDING_MODEL, 200), ("chat", MODEL, 500)]
+    assert served == [("chat", MODEL, 200), ("chat", MODEL, 200), ("embeddings", EMBEDDING_MODEL, 200), ("chat", MODEL, 500), *then]
 
 
 def chat_row(usage: Usage, with_cache_and_reasoning: bool) -> tuple:
@@ -128,6 +134,35 @@ def test_openinference_session_over_http(service, store, unique, fake_openai) ->
     # session.id and user.id are on every span, agent.name on the root only.
     assert [span["attributes"].get("agent.name") for span in spans] == ["weather-assistant"] + [None] * 5
     assert {(span["attributes"]["session.id"], span["attributes"]["user.id"]) for span in spans} == {(session, user)}
+
+
+def test_openllmetry_session_over_grpc(service, store, unique, fake_openai) -> None:  # type: ignore[no-untyped-def]
+    service_name, session, user = f"oll-{unique}", f"sess-{unique}", f"user-{unique}"
+    run_agent_session("openllmetry", f"http://127.0.0.1:{service.grpc_port}", "batch", fake_openai, service_name, session, user,
+                      then=(("messages", ANTHROPIC_MODEL, 200),))
+    service.flush()
+
+    spans = stored_session(store, service_name)
+    claude = spans.pop()  # the last call, after the common session
+    assert [span["name"] for span in spans] == [
+        "invoke_agent weather-assistant", "openai.chat", "execute_tool get_weather", "openai.chat", "openai.embeddings", "openai.chat"]
+    assert_one_agent_trace(spans, session, user)
+    # Cache reads come through; a reasoning count only where the response was not streamed (it is 0 there).
+    answer = ("chat", MODEL, SNAPSHOT, "", ANSWER_USAGE.prompt_tokens, ANSWER_USAGE.completion_tokens, ANSWER_USAGE.cached_tokens, 0,
+              pytest.approx(gpt_4o_mini_cost(ANSWER_USAGE.prompt_tokens, ANSWER_USAGE.cached_tokens, ANSWER_USAGE.completion_tokens, 0),
+                            rel=1e-9, abs=0), "computed")
+    assert [tuple(span[column] for column in COLUMNS) for span in spans] == [
+        AGENT_ROW, chat_row(TOOL_CALL_USAGE, True), TOOL_ROW, answer, EMBEDDING_ROW, FAILED_ROW]
+    # Its Anthropic input count already holds the cache reads and writes: they are not added again.
+    usage, price = ANTHROPIC_USAGE, CLAUDE_SONNET_4_5
+    cost = (usage["input_tokens"] * price["input"] + usage["cache_read_input_tokens"] * price["cached"]
+            + usage["cache_creation_input_tokens"] * price["cache_write"] + usage["output_tokens"] * price["output"]) / 1e6
+    assert (claude["name"], claude["provider"], claude["parent_span_id"], claude["session_id"]) == (
+        "anthropic.chat", "anthropic", spans[0]["span_id"], session)
+    assert (claude["request_model"], claude["response_model"], claude["input_tokens"], claude["cache_read_tokens"], claude["cache_write_tokens"],
+            claude["output_tokens"], claude["cost_usd"], claude["cost_source"]) == (
+        ANTHROPIC_MODEL, ANTHROPIC_SNAPSHOT, usage["input_tokens"] + usage["cache_read_input_tokens"] + usage["cache_creation_input_tokens"],
+        usage["cache_read_input_tokens"], usage["cache_creation_input_tokens"], usage["output_tokens"], pytest.approx(cost, rel=1e-9), "computed")
 
 
 def test_logfire_session_over_grpc(service, store, unique, fake_openai) -> None:  # type: ignore[no-untyped-def]

@@ -124,7 +124,11 @@ FROM
             -- The context the span names itself; the move fills in what only its trace names.
             if(v_session != '', v_session, v_ai_session) AS session_id,
             v_user AS user_id,
-            multiIf(v_agent != '', v_agent, v_span_kind = 'agent', v_entity, v_lf_type = 'agent', name, '') AS agent_name,
+            -- A LangGraph graph's run (its root span; OpenInference names no agent in it, LangChain's metadata names the
+            -- integration) is named after the graph: create_react_agent(name=...). 'LangGraph' is the name of an unnamed one.
+            multiIf(v_agent != '', v_agent, v_span_kind = 'agent', v_entity, v_lf_type = 'agent', name,
+                    parent_span_id != '', '', name = 'LangGraph', '',
+                    attributes['metadata'] LIKE '%"ls_integration": "langgraph"%', name, '') AS agent_name,
             v_agent_version AS agent_version,
             -- Langfuse's usage_details (JSON) come in two shapes: its own buckets, which are disjoint (input,
             -- input_cached_tokens, cache_read_input_tokens, cache_creation_input_tokens, output, output_reasoning_tokens),

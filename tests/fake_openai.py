@@ -53,6 +53,11 @@ ANTHROPIC_USAGE = {"input_tokens": 1500, "cache_read_input_tokens": 1200, "cache
 # 0.60 out (reasoning too); text-embedding-3-small 0.02 in.
 GPT_4O_MINI = {"input": 0.15, "cached": 0.075, "output": 0.60, "reasoning": 0.60}
 CLAUDE_SONNET_4_5 = {"input": 3.00, "cached": 0.30, "cache_write": 3.75, "output": 15.00}
+# The fake Anthropic answer's input in full (GenAI conventions: cache reads and writes included), and its cost.
+ANTHROPIC_INPUT = ANTHROPIC_USAGE["input_tokens"] + ANTHROPIC_USAGE["cache_read_input_tokens"] + ANTHROPIC_USAGE["cache_creation_input_tokens"]
+ANTHROPIC_COST = (ANTHROPIC_USAGE["input_tokens"] * CLAUDE_SONNET_4_5["input"] + ANTHROPIC_USAGE["cache_read_input_tokens"] * CLAUDE_SONNET_4_5["cached"]
+                  + ANTHROPIC_USAGE["cache_creation_input_tokens"] * CLAUDE_SONNET_4_5["cache_write"]
+                  + ANTHROPIC_USAGE["output_tokens"] * CLAUDE_SONNET_4_5["output"]) / 1e6
 EMBEDDING_PRICE = 0.02
 
 

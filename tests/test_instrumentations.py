@@ -17,10 +17,11 @@ import pytest
 from tests.conftest import rows
 from tests.fake_openai import (
     ANSWER_USAGE,
+    ANTHROPIC_COST,
+    ANTHROPIC_INPUT,
     ANTHROPIC_MODEL,
     ANTHROPIC_SNAPSHOT,
     ANTHROPIC_USAGE,
-    CLAUDE_SONNET_4_5,
     EMBEDDING_PRICE,
     EMBEDDING_TOKENS_PER_INPUT,
     SNAPSHOTS,
@@ -154,15 +155,13 @@ def test_openllmetry_session_over_grpc(service, store, unique, fake_openai) -> N
     assert [tuple(span[column] for column in COLUMNS) for span in spans] == [
         AGENT_ROW, chat_row(TOOL_CALL_USAGE, True), TOOL_ROW, answer, EMBEDDING_ROW, FAILED_ROW]
     # Its Anthropic input count already holds the cache reads and writes: they are not added again.
-    usage, price = ANTHROPIC_USAGE, CLAUDE_SONNET_4_5
-    cost = (usage["input_tokens"] * price["input"] + usage["cache_read_input_tokens"] * price["cached"]
-            + usage["cache_creation_input_tokens"] * price["cache_write"] + usage["output_tokens"] * price["output"]) / 1e6
+    usage = ANTHROPIC_USAGE
     assert (claude["name"], claude["provider"], claude["parent_span_id"], claude["session_id"]) == (
         "anthropic.chat", "anthropic", spans[0]["span_id"], session)
     assert (claude["request_model"], claude["response_model"], claude["input_tokens"], claude["cache_read_tokens"], claude["cache_write_tokens"],
             claude["output_tokens"], claude["cost_usd"], claude["cost_source"]) == (
-        ANTHROPIC_MODEL, ANTHROPIC_SNAPSHOT, usage["input_tokens"] + usage["cache_read_input_tokens"] + usage["cache_creation_input_tokens"],
-        usage["cache_read_input_tokens"], usage["cache_creation_input_tokens"], usage["output_tokens"], pytest.approx(cost, rel=1e-9), "computed")
+        ANTHROPIC_MODEL, ANTHROPIC_SNAPSHOT, ANTHROPIC_INPUT, usage["cache_read_input_tokens"], usage["cache_creation_input_tokens"],
+        usage["output_tokens"], pytest.approx(ANTHROPIC_COST, rel=1e-9), "computed")
 
 
 def test_logfire_session_over_grpc(service, store, unique, fake_openai) -> None:  # type: ignore[no-untyped-def]

@@ -14,9 +14,10 @@ import pytest
 from tests.conftest import rows
 from tests.fake_openai import (
     ANSWER_USAGE,
+    ANTHROPIC_COST,
+    ANTHROPIC_INPUT,
     ANTHROPIC_SNAPSHOT,
     ANTHROPIC_USAGE,
-    CLAUDE_SONNET_4_5,
     EMBEDDING_PRICE,
     EMBEDDING_TOKENS_PER_INPUT,
     SNAPSHOTS,
@@ -71,18 +72,15 @@ def test_openlit_turn_is_priced_here_not_at_the_zero_it_states(openlit_python, s
                  span["cost_source"]) for span in spans if span["operation"] in ("chat", "embeddings")]
     # Anthropic's input count, passed on as sent, leaves out the cache reads and writes even when it is the larger:
     # the input is their sum, each part at its own price.
-    usage, price = ANTHROPIC_USAGE, CLAUDE_SONNET_4_5
-    claude_input = usage["input_tokens"] + usage["cache_read_input_tokens"] + usage["cache_creation_input_tokens"]
-    claude_cost = (usage["input_tokens"] * price["input"] + usage["cache_read_input_tokens"] * price["cached"]
-                   + usage["cache_creation_input_tokens"] * price["cache_write"] + usage["output_tokens"] * price["output"]) / 1e6
+    usage = ANTHROPIC_USAGE
     assert [(span["input_tokens"], span["cache_write_tokens"]) for span in spans if span["provider"] == "anthropic"] == [
-        (claude_input, usage["cache_creation_input_tokens"])]
+        (ANTHROPIC_INPUT, usage["cache_creation_input_tokens"])]
     embedding_tokens = 2 * EMBEDDING_TOKENS_PER_INPUT
     assert answered == [
         chat(TOOL_CALL_USAGE), chat(ANSWER_USAGE),
         ("text-embedding-3-small", embedding_tokens, 0, 0, pytest.approx(embedding_tokens * EMBEDDING_PRICE / 1e6, rel=1e-9), "computed"),
         ("", 0, 0, 0, 0.0, "none"),
-        (ANTHROPIC_SNAPSHOT, claude_input, usage["output_tokens"], usage["cache_read_input_tokens"], pytest.approx(claude_cost, rel=1e-9), "computed")]
+        (ANTHROPIC_SNAPSHOT, ANTHROPIC_INPUT, usage["output_tokens"], usage["cache_read_input_tokens"], pytest.approx(ANTHROPIC_COST, rel=1e-9), "computed")]
 
 
 def chat(usage: Usage) -> tuple:  # type: ignore[type-arg]

@@ -1,6 +1,6 @@
-"""A LangGraph ReAct agent on LangChain's ChatOpenAI, traced by OpenInference's LangChain instrumentation on a tracer
-provider of the test's own, exporting OTLP/HTTP to the running service; the provider faked at the wire
-(tests/fake_openai.py)."""
+"""A LangGraph ReAct agent on LangChain's ChatOpenAI, traced by OpenInference's and by OpenLLMetry's LangChain
+instrumentation, each on a tracer provider of the test's own exporting OTLP/HTTP to the running service; the provider
+faked at the wire (tests/fake_openai.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from langgraph.prebuilt import create_react_agent
 from openinference.instrumentation import using_session, using_user
 from openinference.instrumentation.langchain import LangChainInstrumentor
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.langchain import LangchainInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -70,3 +71,36 @@ def test_langgraph_agent_is_named_after_its_graph(service, store, unique) -> Non
     assert sessions == [
         {"session_id": f"named-{unique}", "agent_name": "weather-assistant", "model_calls": 2, "tool_calls": 1, "cost_usd": pytest.approx(cost, rel=1e-9)},
         {"session_id": f"unnamed-{unique}", "agent_name": f"lg-{unique}", "model_calls": 2, "tool_calls": 1, "cost_usd": pytest.approx(cost, rel=1e-9)}]
+
+
+def test_langgraph_through_openllmetry(service, store, unique) -> None:  # type: ignore[no-untyped-def]
+    provider = TracerProvider(resource=Resource.create({"service.name": f"lgt-{unique}", "service.version": "1.2.0"}))
+    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{service.http_port}/v1/traces")))
+    instrumentor = LangchainInstrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+    try:
+        with FakeOpenAI() as fake:
+            model = ChatOpenAI(model="gpt-4o-mini", base_url=fake.base_url, api_key="sk-fake", max_retries=0)  # type: ignore[arg-type]
+            create_react_agent(model, [get_weather], name="weather-assistant").invoke({"messages": [("user", "What's the weather in Paris?")]})
+    finally:
+        instrumentor.uninstrument()
+        provider.shutdown()
+    service.flush()
+
+    spans = rows(store, "SELECT * FROM spans FINAL WHERE service_name = {s:String} ORDER BY start_time", {"s": f"lgt-{unique}"})
+    # It names the agent itself (gen_ai.agent.name on the graph's spans); no session id: the trace is the session.
+    assert [(span["name"], span["operation"]) for span in spans[:2]] == [
+        ("invoke_agent weather-assistant", "invoke_agent"), ("weather-assistant.workflow", "invoke_agent")]
+    assert {(span["agent_name"], span["session_id"]) for span in spans} == {("weather-assistant", spans[0]["trace_id"])}
+    assert [span["tool_name"] for span in spans if span["operation"] == "execute_tool"] == ["get_weather"]
+    # Cache reads come through; its reasoning count does not (0 here), so reasoning is priced as output.
+    answer = ANSWER_USAGE
+    assert [(span["request_model"], span["response_model"], span["input_tokens"], span["output_tokens"], span["cache_read_tokens"],
+             span["reasoning_tokens"], span["cost_usd"], span["cost_source"]) for span in spans if span["operation"] == "chat"] == [
+        chat(TOOL_CALL_USAGE), chat(Usage(answer.prompt_tokens, answer.completion_tokens, answer.cached_tokens, 0))]
+
+    run_jobs(service)
+    cost = sum(chat(usage)[6].expected for usage in (TOOL_CALL_USAGE, ANSWER_USAGE))
+    sessions = rows(store, "SELECT agent_name, model_calls, tool_calls, cost_usd FROM sessions FINAL WHERE session_id = {s:String}",
+                    {"s": spans[0]["trace_id"]})
+    assert sessions == [{"agent_name": "weather-assistant", "model_calls": 2, "tool_calls": 1, "cost_usd": pytest.approx(cost, rel=1e-9)}]

@@ -1,9 +1,10 @@
 """A two-agent run of the OpenAI Agents SDK (triage hands off to a specialist) on the Responses API, traced by
-OpenInference's and by OpenLLMetry's instrumentation of it, each on a tracer provider of the test's own exporting
+OpenInference's, OpenLLMetry's and Logfire's instrumentation of it, each on a tracer provider of its own exporting
 OTLP/HTTP to the running service; the provider faked at the wire (tests/fake_openai.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -114,3 +115,35 @@ def test_openllmetry_a_handoff_is_no_escalation(service, store, unique) -> None:
     cost = sum(call("", usage)[6].expected for usage in (TOOL_CALL_USAGE, ANSWER_USAGE))
     assert session_row(store, spans[0]["trace_id"]) == [{"agent_name": "triage", "agent_version": "1.2.0", "model_calls": 2, "tool_calls": 0,
                                                          "handoffs": 0, "spans": 6, "cost_usd": pytest.approx(cost, rel=1e-9)}]
+
+
+def test_logfire_agent_runs_name_their_agents(service, store, unique) -> None:  # type: ignore[no-untyped-def]
+    import logfire
+    from agents import set_trace_processors
+
+    exporter = SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{service.http_port}/v1/traces"))
+    fire = logfire.configure(local=True, send_to_logfire=False, service_name=f"lfa-{unique}", service_version="1.2.0", console=False,
+                             metrics=False, inspect_arguments=False, additional_span_processors=[exporter])
+    fire.instrument_openai_agents()
+    try:
+        with FakeOpenAI() as fake:
+            run_triage(fake)
+    finally:
+        set_trace_processors([])  # Logfire's processor stays with the SDK otherwise
+        fire.shutdown()
+    service.flush()
+
+    spans = rows(store, "SELECT * FROM spans FINAL WHERE service_name = {s:String} ORDER BY start_time, name", {"s": f"lfa-{unique}"})
+    # Logfire names each agent only in its run's template argument ("Agent run: {name!r}", name).
+    assert [(span["name"], span["operation"], span["agent_name"]) for span in spans if span["operation"] != "other"] == [
+        ("Agent run: {name!r}", "invoke_agent", "triage"), ("Responses API with {gen_ai.request.model!r}", "chat", "weather-assistant"),
+        ("Agent run: {name!r}", "invoke_agent", "weather-assistant"), ("Responses API with {gen_ai.request.model!r}", "chat", "weather-assistant")]
+    assert [span["name"] for span in spans if span["operation"] == "other"] == [
+        "OpenAI Agents trace: {name}", "Task: Agent workflow", "Turn {turn} for agent triage", "Handoff: {from_agent} → {to_agent}",
+        "Turn {turn} for agent weather-assistant"]
+    assert calls(spans) == [call("gpt-4o-mini", TOOL_CALL_USAGE), call("gpt-4o-mini", Usage(*dataclasses.astuple(ANSWER_USAGE)[:3], 0))]
+
+    run_jobs(service)
+    cost = sum(call("", usage)[6].expected for usage in (TOOL_CALL_USAGE, ANSWER_USAGE))
+    assert session_row(store, spans[0]["trace_id"]) == [{"agent_name": "triage", "agent_version": "1.2.0", "model_calls": 2, "tool_calls": 0,
+                                                         "handoffs": 0, "spans": 9, "cost_usd": pytest.approx(cost, rel=1e-9)}]

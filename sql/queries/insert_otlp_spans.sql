@@ -94,7 +94,8 @@ FROM
             *,
             multiIf(resource_environment != '', resource_environment, v_lf_env) AS environment,
             -- The Vercel AI SDK names its spans' kind only in ai.operationId (sql/0079_vercel_ai_keys.sql).
-            lower(if(v_op != '', v_op, v_ai_op)) AS op_raw,
+            -- A Logfire agent run (OpenAI Agents SDK) is an agent's span.
+            lower(multiIf(v_op != '', v_op, v_ai_op != '', v_ai_op, v_logfire_agent != '', 'agent', '')) AS op_raw,
             multiIf(
                 op_raw IN ('chat', 'llm', 'generation', 'generate_content', 'ai.generatetext.dogenerate', 'ai.streamtext.dostream',
                            'ai.generateobject.dogenerate', 'ai.streamobject.dostream'), 'chat',
@@ -126,7 +127,7 @@ FROM
             v_user AS user_id,
             -- A LangGraph graph's run (its root span; OpenInference names no agent in it, LangChain's metadata names the
             -- integration) is named after the graph: create_react_agent(name=...). 'LangGraph' is the name of an unnamed one.
-            multiIf(v_agent != '', v_agent, v_span_kind = 'agent', v_entity, v_lf_type = 'agent', name,
+            multiIf(v_agent != '', v_agent, v_logfire_agent != '', v_logfire_agent, v_span_kind = 'agent', v_entity, v_lf_type = 'agent', name,
                     parent_span_id != '', '', name = 'LangGraph', '',
                     attributes['metadata'] LIKE '%"ls_integration": "langgraph"%', name, '') AS agent_name,
             v_agent_version AS agent_version,
@@ -183,6 +184,9 @@ FROM
             sl_first5(mapValues(attributes), c, 'gen_ai.operation.name', 'openinference.span.kind', 'traceloop.span.kind',
                       'langfuse.observation.type', 'llm.request.type') AS v_op,
             sl_at(mapValues(attributes), c, 'spanledger.handoff') AS v_handoff,
+            -- Logfire names the agent of an OpenAI Agents SDK run only in its template's argument.
+            if(sl_at(mapValues(attributes), c, 'logfire.msg_template') = 'Agent run: {name!r}', sl_at(mapValues(attributes), c, 'name'), '')
+                AS v_logfire_agent,
             -- The agent a handoff between agents goes to (or comes from); OpenInference names it only in its TOOL span's name.
             -- multiIf, not AND: that AND cost every load 0.02 s more of planning (an AND in the operation's branches too).
             if(multiIf(startsWith(name, 'handoff to '), sl_at(mapValues(attributes), c, 'openinference.span.kind') = 'TOOL', 0), substring(name, 12),

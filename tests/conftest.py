@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,26 @@ def unique() -> str:
 def rows(store, sql: str, params: dict | None = None) -> list[dict]:  # type: ignore[no-untyped-def]
     """Query helper for assertions: a list of dicts."""
     return store.backend.query_arrow(sql, params).to_pylist()
+
+
+@contextmanager
+def instrumented(service: Service, name: str, instrumentor: Any) -> Iterator[None]:
+    """An instrumentor on a tracer provider of its own (service `name`, version 1.2.0) that exports each span over
+    OTLP/HTTP to the running service as it ends; every span is stored by the time the block is left."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    provider = TracerProvider(resource=Resource.create({"service.name": name, "service.version": "1.2.0"}))
+    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{service.http_port}/v1/traces")))
+    instrumentor.instrument(tracer_provider=provider)
+    try:
+        yield
+    finally:
+        instrumentor.uninstrument()
+        provider.shutdown()
+    service.flush()
 
 
 def run_jobs(service: Service) -> None:

@@ -10,13 +10,9 @@ from langchain_openai import ChatOpenAI
 from langgraph.prebuilt import create_react_agent
 from openinference.instrumentation import using_session, using_user
 from openinference.instrumentation.langchain import LangChainInstrumentor
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.langchain import LangchainInstrumentor
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from tests.conftest import rows, run_jobs
+from tests.conftest import instrumented, rows, run_jobs
 from tests.fake_openai import ANSWER_USAGE, SNAPSHOTS, TOOL_CALL_USAGE, FakeOpenAI, Usage, gpt_4o_mini_cost
 
 
@@ -33,22 +29,13 @@ def chat(usage: Usage) -> tuple:  # type: ignore[type-arg]
 
 
 def test_langgraph_agent_is_named_after_its_graph(service, store, unique) -> None:  # type: ignore[no-untyped-def]
-    provider = TracerProvider(resource=Resource.create({"service.name": f"lg-{unique}", "service.version": "1.2.0"}))
-    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{service.http_port}/v1/traces")))
-    instrumentor = LangChainInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
-    try:
-        with FakeOpenAI() as fake:
-            model = ChatOpenAI(model="gpt-4o-mini", base_url=fake.base_url, api_key="sk-fake", max_retries=0)  # type: ignore[arg-type]
-            for graph, session in ((create_react_agent(model, [get_weather], name="weather-assistant"), f"named-{unique}"),
-                                   (create_react_agent(model, [get_weather]), f"unnamed-{unique}")):
-                with using_session(session), using_user("u-1"):
-                    graph.invoke({"messages": [("user", "What's the weather in Paris?")]})
-            assert [(call["api"], call["status"]) for call in fake.ledger] == [("chat", 200)] * 4
-    finally:
-        instrumentor.uninstrument()
-        provider.shutdown()
-    service.flush()
+    with FakeOpenAI() as fake, instrumented(service, f"lg-{unique}", LangChainInstrumentor()):
+        model = ChatOpenAI(model="gpt-4o-mini", base_url=fake.base_url, api_key="sk-fake", max_retries=0)  # type: ignore[arg-type]
+        for graph, session in ((create_react_agent(model, [get_weather], name="weather-assistant"), f"named-{unique}"),
+                               (create_react_agent(model, [get_weather]), f"unnamed-{unique}")):
+            with using_session(session), using_user("u-1"):
+                graph.invoke({"messages": [("user", "What's the weather in Paris?")]})
+        assert [(call["api"], call["status"]) for call in fake.ledger] == [("chat", 200)] * 4
 
     spans = rows(store, "SELECT * FROM spans FINAL WHERE session_id = {s:String} ORDER BY start_time", {"s": f"named-{unique}"})
     # The graph's run is the root (a CHAIN span named after the graph); its nodes' spans follow.
@@ -74,18 +61,9 @@ def test_langgraph_agent_is_named_after_its_graph(service, store, unique) -> Non
 
 
 def test_langgraph_through_openllmetry(service, store, unique) -> None:  # type: ignore[no-untyped-def]
-    provider = TracerProvider(resource=Resource.create({"service.name": f"lgt-{unique}", "service.version": "1.2.0"}))
-    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{service.http_port}/v1/traces")))
-    instrumentor = LangchainInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
-    try:
-        with FakeOpenAI() as fake:
-            model = ChatOpenAI(model="gpt-4o-mini", base_url=fake.base_url, api_key="sk-fake", max_retries=0)  # type: ignore[arg-type]
-            create_react_agent(model, [get_weather], name="weather-assistant").invoke({"messages": [("user", "What's the weather in Paris?")]})
-    finally:
-        instrumentor.uninstrument()
-        provider.shutdown()
-    service.flush()
+    with FakeOpenAI() as fake, instrumented(service, f"lgt-{unique}", LangchainInstrumentor()):
+        model = ChatOpenAI(model="gpt-4o-mini", base_url=fake.base_url, api_key="sk-fake", max_retries=0)  # type: ignore[arg-type]
+        create_react_agent(model, [get_weather], name="weather-assistant").invoke({"messages": [("user", "What's the weather in Paris?")]})
 
     spans = rows(store, "SELECT * FROM spans FINAL WHERE service_name = {s:String} ORDER BY start_time", {"s": f"lgt-{unique}"})
     # It names the agent itself (gen_ai.agent.name on the graph's spans); no session id: the trace is the session.

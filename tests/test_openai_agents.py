@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import pytest
 from agents import Agent, Runner, function_tool, set_default_openai_api, set_default_openai_client
@@ -17,25 +14,10 @@ from openinference.instrumentation import using_session, using_user
 from openinference.instrumentation.openai_agents import OpenAIAgentsInstrumentor as OpenInferenceInstrumentor
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.openai_agents import OpenAIAgentsInstrumentor as OpenLLMetryInstrumentor
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from tests.conftest import rows, run_jobs
+from tests.conftest import instrumented, rows, run_jobs
 from tests.fake_openai import ANSWER_USAGE, SNAPSHOTS, TOOL_CALL_USAGE, FakeOpenAI, Usage, gpt_4o_mini_cost
-
-
-@contextmanager
-def instrumented(service, name: str, instrumentor: Any) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    provider = TracerProvider(resource=Resource.create({"service.name": name, "service.version": "1.2.0"}))
-    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{service.http_port}/v1/traces")))
-    instrumentor.instrument(tracer_provider=provider)
-    try:
-        yield
-    finally:
-        instrumentor.uninstrument()
-        provider.shutdown()
-    service.flush()
 
 
 def run_triage(fake: FakeOpenAI) -> str:

@@ -1,4 +1,5 @@
-"""Applies sql/NNNN_*.sql in order and records each applied version in schema_migrations."""
+"""Applies sql/NNNN_*.sql in order and records each applied version in schema_migrations; then sql/functions/*.sql,
+which replace themselves, at every start."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def applied_versions(backend: Backend) -> set[str]:
 
 
 def migrate(backend: Backend) -> list[str]:
-    """Applies every migration not yet recorded; returns the versions applied now."""
+    """Applies every migration not yet recorded, then every function file; returns the versions applied now."""
     backend.execute(sql_files.query("create_schema_migrations"))
     done = applied_versions(backend)
     applied = []
@@ -37,4 +38,10 @@ def migrate(backend: Backend) -> list[str]:
         backend.execute(sql_files.query("record_migration"), {"version": version})
         log.info("applied migration %s", version)
         applied.append(version)
+    for name, text in sql_files.functions():
+        try:
+            for statement in sql_files.statements(text):
+                backend.execute(statement)
+        except StoreError as exc:
+            raise MigrationError(f"functions/{name}", exc) from exc
     return applied

@@ -25,6 +25,11 @@ def migrations() -> list[tuple[str, str]]:
     return found
 
 
+def functions() -> list[tuple[str, str]]:
+    """(name, text) of every sql/functions/*.sql, in order: definitions that replace themselves, applied at every start."""
+    return [(path.stem, path.read_text()) for path in sorted((SQL_DIR / "functions").glob("*.sql"))]
+
+
 def statements(text: str) -> list[str]:
     """Splits a migration into statements at semicolons that end a line; '--' comments are dropped."""
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]

@@ -93,7 +93,7 @@ FROM
         SELECT
             *,
             multiIf(resource_environment != '', resource_environment, v_lf_env) AS environment,
-            -- The Vercel AI SDK names its spans' kind only in ai.operationId (sql/0079_vercel_ai_keys.sql).
+            -- The Vercel AI SDK names its spans' kind only in ai.operationId (keys in sql/functions/resolved_keys.sql).
             -- A Logfire agent run (OpenAI Agents SDK) is an agent's span.
             lower(multiIf(v_op != '', v_op, v_ai_op != '', v_ai_op, v_logfire_agent != '', 'agent', '')) AS op_raw,
             multiIf(
@@ -222,7 +222,7 @@ FROM
             sl_first3(mapValues(attributes), c, 'gen_ai.usage.cost', 'llm.cost.total', 'gen_ai.usage.cost_usd') AS v_cost,
             sl_at(mapValues(attributes), c, 'langfuse.observation.cost_details') AS v_lf_cost,
             sl_at(mapValues(attributes), c, 'langfuse.environment') AS v_lf_env,
-            -- The Vercel AI SDK's (sql/0079_vercel_ai_keys.sql).
+            -- The Vercel AI SDK's.
             sl_at(mapValues(attributes), c, 'ai.operationId') AS v_ai_op,
             sl_at(mapValues(attributes), c, 'ai.usage.cachedInputTokens') AS v_ai_cache_read,
             sl_at(mapValues(attributes), c, 'ai.usage.inputTokenDetails.cacheWriteTokens') AS v_ai_cache_write,

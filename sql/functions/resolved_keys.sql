@@ -1,7 +1,7 @@
--- A handoff between agents names them: Logfire's OpenAI Agents SDK spans a to_agent, OpenLLMetry's
--- gen_ai.handoff.from_agent and gen_ai.handoff.to_agent. Such a span is a delegation, not a handoff to a person
--- (sql/queries/insert_otlp_spans.sql, operation). sl_resolved_keys, restated whole with them (last restated in
--- sql/0080_pydantic_ai_reasoning.sql).
+-- The attribute keys the precedence table reads (sql/queries/insert_otlp_spans.sql), each looked up through its code
+-- (sl_key_code, sql/0056_attribute_codes.sql). A key the table starts to read is added here; tests/test_sql_functions.py
+-- fails otherwise. Applied at every start after the migrations (store/migrate.py), so this one list is the current one;
+-- migrations 0079-0082 used to restate it whole for each key added.
 CREATE OR REPLACE FUNCTION sl_resolved_keys AS () -> [
     'gen_ai.operation.name', 'openinference.span.kind', 'traceloop.span.kind', 'langfuse.observation.type', 'llm.request.type',
     'spanledger.handoff',
@@ -28,4 +28,5 @@ CREATE OR REPLACE FUNCTION sl_resolved_keys AS () -> [
     'ai.usage.cachedInputTokens', 'ai.usage.inputTokenDetails.cacheWriteTokens', 'ai.usage.reasoningTokens',
     'ai.model.id', 'ai.usage.tokens',
     'gen_ai.usage.details.reasoning_tokens',
-    'to_agent', 'gen_ai.handoff.from_agent', 'gen_ai.handoff.to_agent'];
+    'to_agent', 'gen_ai.handoff.from_agent', 'gen_ai.handoff.to_agent',
+    'logfire.msg_template', 'name'];

@@ -84,12 +84,14 @@ class Store:
     def repair_span_context(self, params: dict[str, Any]) -> None:
         """Gives spans stored with a fallback session the session their trace named since: the traces to rewrite go
         into context_repair_traces (sql/queries/repair_context_traces.sql), then their spans get a newer version
-        (sql/queries/repair_span_context.sql). In a load lane's session, whose temporary tables stand in for the
+        (sql/queries/repair_span_context.sql); then, in traces of several agents, spans that name no agent get their nearest
+        agent ancestor's (sql/queries/repair_span_agents.sql). In a load lane's session, whose temporary tables stand in for the
         Memory tables on a ClickHouse server. On a free load lane."""
         with self._lane() as backend:
             try:
                 backend.execute(sql_files.query("repair_context_traces"), params)
                 backend.execute(sql_files.query("repair_span_context"), params)
+                backend.execute(sql_files.query("repair_span_agents"))
             finally:
                 backend.execute(sql_files.query("clear_repair_traces"))
 

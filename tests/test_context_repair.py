@@ -129,3 +129,40 @@ def test_a_session_takes_its_segment_from_its_first_root_not_a_later_one(service
     run_jobs(service)
     sessions = rows(store, "SELECT spans, segment FROM sessions FINAL WHERE session_id = {s:String}", {"s": f"conv-{unique}"})
     assert sessions == [{"spans": 2, "segment": ""}]
+
+
+def test_in_a_trace_of_two_agents_each_span_is_its_nearest_agents(service, store, unique) -> None:  # type: ignore[no-untyped-def]
+    # triage hands off to billing in one trace; each model call and tool call is stored before the agent span it ran
+    # under (spans end first), some in loads of their own.
+    provider, tracer = _tracer(service, f"multi-{unique}", "5.0.0")
+    with tracer.start_as_current_span("agent workflow", attributes={"gen_ai.conversation.id": f"conv-{unique}"}):
+        with tracer.start_as_current_span("invoke_agent triage", attributes={
+                "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "triage", "gen_ai.agent.version": "1.0"}):
+            with tracer.start_as_current_span("turn"):
+                with tracer.start_as_current_span("chat triage", attributes={"gen_ai.request.model": "gpt-4o-mini"}):
+                    pass
+            service.writer.flush()
+        with tracer.start_as_current_span("invoke_agent billing", attributes={
+                "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "billing"}):
+            with tracer.start_as_current_span("chat billing", attributes={"gen_ai.request.model": "gpt-4o-mini"}):
+                pass
+            with tracer.start_as_current_span("execute_tool refund", attributes={"gen_ai.tool.name": "refund"}):
+                pass
+            service.writer.flush()
+    provider.shutdown()
+    service.flush()
+    found = rows(store, "SELECT name, agent_name, agent_version FROM spans FINAL WHERE service_name = {s:String} ORDER BY start_time",
+                 {"s": f"multi-{unique}"})
+    assert [(row["name"], row["agent_name"], row["agent_version"]) for row in found] == [
+        ("agent workflow", "triage", "1.0"),  # no agent above it: the trace's, the root's else the largest name
+        ("invoke_agent triage", "triage", "1.0"), ("turn", "triage", "1.0"), ("chat triage", "triage", "1.0"),
+        # billing names no version: its service's, not triage's
+        ("invoke_agent billing", "billing", "5.0.0"), ("chat billing", "billing", "5.0.0"), ("execute_tool refund", "billing", "5.0.0")]
+    # a repair that finds them right writes nothing
+    versions = "SELECT count() AS n FROM spans WHERE service_name = {s:String}"
+    before = rows(store, versions, {"s": f"multi-{unique}"})
+    service.flush()
+    assert rows(store, versions, {"s": f"multi-{unique}"}) == before
+    run_jobs(service)
+    assert rows(store, "SELECT agent_name, agent_version FROM sessions FINAL WHERE session_id = {s:String}", {"s": f"conv-{unique}"}) == [
+        {"agent_name": "triage", "agent_version": "1.0"}]

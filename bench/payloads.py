@@ -5,7 +5,7 @@ cut, in the order they end, into requests of spans_per_request spans, as the OTe
 sends them from a busy service: each request holds a few spans of each of hundreds of sessions in progress,
 and a session's spans reach the collector over several requests, its root last. Each request is sent again
 and again with other trace and conversation ids (one set per session and replay of the cycle) and its times
-moved to now, which costs one bytes join: the generator spends its CPU on gRPC, not on protobuf. Replays are
+moved to now, written into a copy of its bytes with numpy: the generator spends its CPU on gRPC, not on protobuf. Replays are
 interleaved so that one session's requests are spread over the cycle in wall time too.
 """
 
@@ -17,6 +17,7 @@ import struct
 import time
 from collections.abc import Mapping
 
+import numpy as np
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
@@ -33,41 +34,45 @@ ERRORS = [("TimeoutError", "tool call timed out after 30s"), ("HTTPError", "502 
           ("ValueError", "invalid arguments: missing 'order_id'")]
 CONV_PREFIX = b"conv_"
 CONV_HEX = 24  # hex characters after the prefix
+CONV_BYTES = len(CONV_PREFIX) + CONV_HEX
+TRACE_ID_BYTES = 16
 CYCLE_S = 40  # seconds of a fleet's timeline, and of wall time between two sends of the same request
 SESSIONS = 600  # sessions in one cycle: about 300 in progress at any moment
 
 
 class Template:
-    """One serialized request with the offsets of its ids (each a session's slot) and times."""
+    """One serialized request with the offsets of its ids (each a session's slot) and times. Stamping writes the
+    ids and times into a copy of the bytes with numpy (one gather and scatter each), not a Python loop over them."""
 
     def __init__(self, data: bytes, ids: list[tuple[int, int, int, bool]], times: list[tuple[int, int]], spans: int,
                  last_end_ns: int) -> None:
         self.data, self.ids, self.times = data, ids, times  # ids: (offset, length, session, is_conv); times: (offset, ns)
         self.spans, self.last_end_ns = spans, last_end_ns
-        self._second, self._pieces = -1, [data]
+        self._base = np.frombuffer(data, dtype=np.uint8)
+        self._second, self._current = -1, self._base
+        self._time_at = _spread([offset for offset, _ in times], 8)
+        self._time_ns = np.array([value for _, value in times], dtype="<i8")
+        self._trace_at = _spread([offset for offset, _, _, is_conv in ids if not is_conv], TRACE_ID_BYTES)
+        self._trace_of = np.array([session for _, _, session, is_conv in ids if not is_conv], dtype=np.intp)
+        self._conv_at = _spread([offset for offset, _, _, is_conv in ids if is_conv], CONV_BYTES)
+        self._conv_of = np.array([session for _, _, session, is_conv in ids if is_conv], dtype=np.intp)
 
-    def _cut_at(self, now_ns: int) -> list[bytes]:
-        """The bytes with every time moved so that the request's last span ended now, split at the ids."""
-        data, shift = bytearray(self.data), now_ns - self.last_end_ns
-        for offset, value in self.times:
-            struct.pack_into("<Q", data, offset, value + shift)
-        pieces, position = [], 0
-        for offset, length, _, _ in self.ids:
-            pieces.append(bytes(data[position:offset]))
-            position = offset + length
-        pieces.append(bytes(data[position:]))
-        return pieces
-
-    def stamp(self, trace_ids: list[bytes], convs: list[bytes]) -> bytes:
-        """The request with the given sessions' ids and its times moved to now (to the second)."""
+    def stamp(self, trace_ids: np.ndarray, convs: np.ndarray) -> bytes:
+        """The request with the given sessions' ids (rows of trace_ids and convs) and its times moved to now (to the
+        second): every time moved so that the request's last span ended now."""
         now = time.time_ns()
         if now // 10**9 != self._second:
-            self._second, self._pieces = now // 10**9, self._cut_at(now)
-        out = [self._pieces[0]]
-        for (_, _, session, is_conv), piece in zip(self.ids, self._pieces[1:], strict=True):
-            out.append(convs[session] if is_conv else trace_ids[session])
-            out.append(piece)
-        return b"".join(out)
+            self._second, self._current = now // 10**9, self._base.copy()
+            self._current[self._time_at] = (self._time_ns + np.int64(now - self.last_end_ns)).astype("<u8").view(np.uint8)
+        out = self._current.copy()
+        out[self._trace_at] = trace_ids[self._trace_of].ravel()
+        out[self._conv_at] = convs[self._conv_of].ravel()
+        return out.tobytes()
+
+
+def _spread(offsets: list[int], width: int) -> np.ndarray:
+    """The byte positions of fields of width bytes at offsets, in order."""
+    return (np.array(offsets, dtype=np.intp)[:, None] + np.arange(width, dtype=np.intp)).ravel()
 
 
 class Fleet:
@@ -78,15 +83,17 @@ class Fleet:
         self.requests = build_requests(seed, spans_per_request)
         self.replays = max(1, round(calls_per_second * CYCLE_S / len(self.requests)))
         self.calls = 0
-        self._ids: dict[int, tuple[int, list[bytes], list[bytes]]] = {}  # replay -> (cycle, trace ids, conversation ids)
+        self._ids: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}  # replay -> (cycle, trace ids, conversation ids)
 
-    def _sessions(self, replay: int, cycle: int) -> tuple[list[bytes], list[bytes]]:
+    def _sessions(self, replay: int, cycle: int) -> tuple[np.ndarray, np.ndarray]:
+        """One row per session: its trace id, and its conversation id (CONV_PREFIX and hex digits)."""
         held = self._ids.get(replay)
         if held is None or held[0] != cycle:
-            raw = os.urandom(16 * SESSIONS)
+            raw = os.urandom(TRACE_ID_BYTES * SESSIONS)
             hexed = raw.hex().encode()
-            held = (cycle, [raw[16 * i:16 * i + 16] for i in range(SESSIONS)],
-                    [CONV_PREFIX + hexed[32 * i:32 * i + CONV_HEX] for i in range(SESSIONS)])
+            convs = b"".join(CONV_PREFIX + hexed[32 * i:32 * i + CONV_HEX] for i in range(SESSIONS))
+            held = (cycle, np.frombuffer(raw, dtype=np.uint8).reshape(SESSIONS, TRACE_ID_BYTES),
+                    np.frombuffer(convs, dtype=np.uint8).reshape(SESSIONS, CONV_BYTES))
             self._ids[replay] = held
         return held[1], held[2]
 

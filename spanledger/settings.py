@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     queue_max_bytes: int = Field(512 * 1024 * 1024, ge=1024, description="Bytes of requests accepted but not yet loaded into the store (memory and spool) before new ones get a retryable backpressure answer.")
     fsync: bool = Field(True, description="fsync each spool file before acknowledging (protects acknowledged spans against power loss, not only process death).")
     context_repair_seconds: float = Field(30.0, gt=0, description="How often spans stored before their trace named its session are given that session (and the user and agent the trace names). Each run rereads the spans of the traces that changed since the last one, so a shorter interval rereads the same spans more often (README, Ingest performance).")
+    context_repair_agent_max_spans: int = Field(10_000, ge=1, description="In a trace where several agents name themselves, each span is given its nearest agent ancestor's name by the context repair; finding the ancestors costs the square of the trace's spans, so a trace of more spans keeps its trace's agent (README, Attribute resolution).")
     context_repair_window_hours: int = Field(24, ge=1, le=48, description="How far back the context repair looks for such spans (at most 48: trace_context keeps a trace for two days after its last span).")
     demo: bool = Field(False, description="Run the built-in synthetic agent fleet that exports to this server over OTLP.")
     demo_sessions_per_second: float = Field(2.0, gt=0, description="Sessions per second the demo fleet produces.")

@@ -91,7 +91,7 @@ class Store:
             try:
                 backend.execute(sql_files.query("repair_context_traces"), params)
                 backend.execute(sql_files.query("repair_span_context"), params)
-                backend.execute(sql_files.query("repair_span_agents"))
+                backend.execute(sql_files.query("repair_span_agents"), {"max_spans": self.settings.context_repair_agent_max_spans})
             finally:
                 backend.execute(sql_files.query("clear_repair_traces"))
 

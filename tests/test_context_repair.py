@@ -166,3 +166,23 @@ def test_in_a_trace_of_two_agents_each_span_is_its_nearest_agents(service, store
     run_jobs(service)
     assert rows(store, "SELECT agent_name, agent_version FROM sessions FINAL WHERE session_id = {s:String}", {"s": f"conv-{unique}"}) == [
         {"agent_name": "triage", "agent_version": "1.0"}]
+
+
+def test_a_trace_of_two_agents_over_the_walk_limit_keeps_its_traces_agent(service, store, unique, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(store.settings, "context_repair_agent_max_spans", 3)  # SPANLEDGER_CONTEXT_REPAIR_AGENT_MAX_SPANS
+    provider, tracer = _tracer(service, f"big-{unique}", "5.0.0")
+    with tracer.start_as_current_span("agent workflow", attributes={"gen_ai.conversation.id": f"conv-{unique}"}):
+        with tracer.start_as_current_span("invoke_agent billing", attributes={"gen_ai.agent.name": "billing"}):
+            with tracer.start_as_current_span("chat billing", attributes={"gen_ai.request.model": "gpt-4o-mini"}):
+                pass
+            service.writer.flush()
+        with tracer.start_as_current_span("invoke_agent triage", attributes={"gen_ai.agent.name": "triage"}):
+            pass
+    provider.shutdown()
+    service.flush()
+    found = rows(store, "SELECT name, agent_name FROM spans FINAL WHERE service_name = {s:String} ORDER BY start_time",
+                 {"s": f"big-{unique}"})
+    # four spans, over the limit of 3: no walk, so billing's call holds its trace's agent (the largest name, triage's),
+    # not its service's
+    assert [(row["name"], row["agent_name"]) for row in found] == [
+        ("agent workflow", "triage"), ("invoke_agent billing", "billing"), ("chat billing", "triage"), ("invoke_agent triage", "triage")]

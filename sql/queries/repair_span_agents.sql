@@ -24,10 +24,12 @@ WITH
         LIMIT 1 BY tenant, trace_id, span_id
     ),
     -- Per trace: for each span, the position of its nearest ancestor-or-self that names an agent itself, found by
-    -- walking up the parent ids at most 64 steps (the walk's state: position, and 1 found, 2 a parent not stored);
-    -- for a span with none up to its root (a workflow's root), the entry agent's span: the first to name an agent
-    -- itself, as for the session (sql/queries/jobs_session_totals.sql). A walk that reaches a parent not stored (yet,
-    -- or ever: Logfire leaves some out) proves nothing: the span keeps what it holds.
+    -- walking up its parents' positions (up) at most 64 steps (the walk's state: position, and 1 found, 2 a parent not
+    -- stored); for a span with none up to its root (a workflow's root), the entry agent's span: the first to name an
+    -- agent itself, as for the session (sql/queries/jobs_session_totals.sql). A walk that reaches a parent not stored
+    -- (yet, or ever: Logfire leaves some out) proves nothing: the span keeps what it holds. Finding the parents costs
+    -- the square of a trace's spans: a trace of more than {max_spans} spans (SPANLEDGER_CONTEXT_REPAIR_AGENT_MAX_SPANS)
+    -- keeps its trace's agent.
     nearest AS
     (
         SELECT tenant, trace_id, span_id, multiIf(found.2 = 1, found.1, found.2 = 0 AND found.1 = 0, indexOf(ids, entry), 0) AS at,
@@ -36,18 +38,23 @@ WITH
         (
             SELECT tenant, trace_id, ids, own, own_version, entry,
                    arrayMap(i -> arrayFold((at, step) -> if(at.2 != 0 OR at.1 = 0, at,
-                                                             (indexOf(ids, parents[at.1]), toUInt8(multiIf(own[indexOf(ids, parents[at.1])] != '', 1,
-                                                                                                           parents[at.1] != '' AND indexOf(ids, parents[at.1]) = 0, 2, 0)))),
+                                                             (up[at.1], toUInt8(multiIf(up[at.1] = 0, if(parents[at.1] != '', 2, 0),
+                                                                                        own[up[at.1]] != '', 1, 0)))),
                                            range(64), (toUInt64(i), toUInt8(own[i] != ''))),
                             arrayEnumerate(ids)) AS walks
             FROM
             (
-                SELECT tenant, trace_id, groupArray(span_id) AS ids, groupArray(parent_span_id) AS parents,
-                       groupArray(if(bitTest(context_inherited, 2), '', agent_name)) AS own,
-                       groupArray(if(bitTest(context_inherited, 2) OR bitTest(context_inherited, 3), '', agent_version)) AS own_version,
-                       argMinIf(span_id, start_time, NOT bitTest(context_inherited, 2)) AS entry
-                FROM latest
-                GROUP BY tenant, trace_id
+                SELECT *, arrayMap(p -> indexOf(ids, p), parents) AS up
+                FROM
+                (
+                    SELECT tenant, trace_id, groupArray(span_id) AS ids, groupArray(parent_span_id) AS parents,
+                           groupArray(if(bitTest(context_inherited, 2), '', agent_name)) AS own,
+                           groupArray(if(bitTest(context_inherited, 2) OR bitTest(context_inherited, 3), '', agent_version)) AS own_version,
+                           argMinIf(span_id, start_time, NOT bitTest(context_inherited, 2)) AS entry
+                    FROM latest
+                    GROUP BY tenant, trace_id
+                    HAVING count() <= {max_spans:UInt32}
+                )
             )
         )
         ARRAY JOIN ids AS span_id, walks AS found

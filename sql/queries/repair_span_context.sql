@@ -40,8 +40,9 @@ WITH
 SELECT
     s.tenant, s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.start_time, s.end_time, s.duration_ns,
     s.status_code, s.status_message, s.service_name, s.service_version, s.environment,
-    -- a trace of several agents gives each span its nearest agent ancestor's (sql/queries/repair_span_agents.sql, next)
-    if(bitTest(s.context_inherited, 2) AND c.agent != '' AND NOT c.multi_agent, c.agent, s.agent_name),
+    -- in a trace of several agents, the next statement of the run gives each span its nearest agent ancestor's
+    -- (sql/queries/repair_span_agents.sql)
+    if(bitTest(s.context_inherited, 2) AND c.agent != '', c.agent, s.agent_name),
     if(bitTest(s.context_inherited, 3) AND c.agent_version != '', c.agent_version, s.agent_version),
     s.operation, s.provider, s.request_model, s.response_model, s.tool_name,
     if(bitTest(s.context_inherited, 0) AND c.session != '', c.session, s.session_id),
@@ -52,7 +53,7 @@ SELECT
     -- what is still a fallback, and 128: a version the repair wrote (trace_context_from_spans leaves it out,
     -- so the rewrite does not make its trace look changed to the next run)
     toUInt8(128 + (bitTest(s.context_fallback, 0) AND c.session = '') + 2 * (bitTest(s.context_fallback, 1) AND c.user = '')
-            + 4 * (bitTest(s.context_fallback, 2) AND (c.agent = '' OR c.multi_agent)) + 8 * (bitTest(s.context_fallback, 3) AND c.agent_version = '')),
+            + 4 * (bitTest(s.context_fallback, 2) AND c.agent = '') + 8 * (bitTest(s.context_fallback, 3) AND c.agent_version = '')),
     now64(3)
 FROM trace_spans AS s
 INNER JOIN context_repair_traces AS c ON s.tenant = c.tenant AND s.trace_id = c.trace_id

@@ -6,6 +6,7 @@
 -- Spans end, and are exported, before their parents, so the move cannot know the ancestor yet: this runs after
 -- the session repair of the same run, on the newest version of each span, and writes a version (64) only where
 -- something changes. Ancestors start before their spans: an hour before the first span that inherited is read.
+-- Whole rows are read for the spans that change alone: in traffic of multi-agent traces, every trace is walked.
 INSERT INTO spans (
     tenant, trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ns,
     status_code, status_message, service_name, service_version, environment, agent_name, agent_version,
@@ -15,9 +16,13 @@ INSERT INTO spans (
     context_inherited, context_fallback, ingested_at)
 WITH
     bounds AS (SELECT min(rewrite_from) - INTERVAL 1 HOUR AS lo, max(rewrite_to) AS hi FROM context_repair_traces WHERE multi_agent),
+    -- The newest version of each span of those traces, the columns the walk needs: whole rows are read only for the
+    -- spans that change (the end).
     latest AS
     (
-        SELECT * FROM spans
+        SELECT tenant, trace_id, span_id, parent_span_id, agent_name, agent_version, service_version, context_inherited,
+               start_time, ingested_at
+        FROM spans
         PREWHERE start_time >= (SELECT lo FROM bounds) AND start_time <= (SELECT hi FROM bounds)
              AND trace_id IN (SELECT trace_id FROM context_repair_traces WHERE multi_agent)
         ORDER BY ingested_at DESC
@@ -59,22 +64,36 @@ WITH
         )
         ARRAY JOIN ids AS span_id, walks AS found
         WHERE at != 0
+    ),
+    -- The spans whose agent or version changes, with their new values.
+    changes AS
+    (
+        SELECT l.tenant AS tenant, l.trace_id AS trace_id, l.span_id AS span_id, l.ingested_at AS ingested_at,
+               if(bitTest(l.context_inherited, 2), n.agent, l.agent_name) AS agent,
+               if(bitTest(l.context_inherited, 3), if(n.agent_version != '', n.agent_version, l.service_version), l.agent_version) AS agent_version,
+               bitTest(l.context_inherited, 3) AND n.agent_version = '' AS version_fallback
+        FROM latest AS l
+        INNER JOIN nearest AS n ON l.tenant = n.tenant AND l.trace_id = n.trace_id AND l.span_id = n.span_id
+        WHERE agent != l.agent_name OR agent_version != l.agent_version
     )
 SELECT
     s.tenant, s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.start_time, s.end_time, s.duration_ns,
     s.status_code, s.status_message, s.service_name, s.service_version, s.environment,
-    if(bitTest(s.context_inherited, 2), n.agent, s.agent_name),
-    if(bitTest(s.context_inherited, 3), if(n.agent_version != '', n.agent_version, s.service_version), s.agent_version),
+    c.agent, c.agent_version,
     s.operation, s.provider, s.request_model, s.response_model, s.tool_name, s.session_id, s.user_id,
     s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens,
     s.cost_usd, s.cost_source, s.scope_name, s.scope_version, s.attributes, s.resource_attributes, s.events,
     s.context_inherited,
     -- what is still a fallback (the agent no longer; the version when neither the span nor that agent's span names
     -- one), 128 as it was, and 64: a version this wrote
-    toUInt8(bitOr(bitAnd(s.context_fallback, 131), 64 + 8 * (bitTest(s.context_inherited, 3) AND n.agent_version = ''))),
+    toUInt8(bitOr(bitAnd(s.context_fallback, 131), 64 + 8 * c.version_fallback)),
     now64(3)
-FROM latest AS s
-INNER JOIN nearest AS n ON s.tenant = n.tenant AND s.trace_id = n.trace_id AND s.span_id = n.span_id
-WHERE (bitTest(s.context_inherited, 2) AND n.agent != s.agent_name)
-   OR (bitTest(s.context_inherited, 3) AND if(n.agent_version != '', n.agent_version, s.service_version) != s.agent_version)
+FROM
+(
+    SELECT * FROM spans
+    PREWHERE start_time >= (SELECT lo FROM bounds) AND start_time <= (SELECT hi FROM bounds)
+         AND (tenant, trace_id, span_id, ingested_at) IN (SELECT tenant, trace_id, span_id, ingested_at FROM changes)
+    LIMIT 1 BY tenant, trace_id, span_id
+) AS s
+INNER JOIN changes AS c ON s.tenant = c.tenant AND s.trace_id = c.trace_id AND s.span_id = c.span_id
 SETTINGS optimize_on_insert = 0

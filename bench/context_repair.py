@@ -9,6 +9,7 @@ server's loop does. No server, no gRPC: it times the load and the repair alone, 
     .venv/bin/python bench/context_repair.py                      # 30 loads of 204,800 spans, a repair after each
     .venv/bin/python bench/context_repair.py --every 15           # a repair every 15 loads (about 30 s at 100,000 spans/s)
     .venv/bin/python bench/context_repair.py --loads 56 --every 1000 --jobs-every 8   # no repair, a jobs pass every 8 loads
+    .venv/bin/python bench/context_repair.py --handoffs --every 15   # traces of two agents: the repair also walks them
 
 With --jobs-every N it also runs the jobs' incremental pass (jobs/runner.py) after every N loads and prints how
 long its session pass and its rollups took (wall time): a pass costs more the more its hour already holds.
@@ -47,6 +48,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400, help="512-span requests per load")
     parser.add_argument("--every", type=int, default=1, help="loads between two repairs")
     parser.add_argument("--jobs-every", type=int, default=0, help="loads between two jobs passes (0: no jobs)")
+    parser.add_argument("--handoffs", action="store_true",
+                        help="every session's agent hands off to a specialist halfway: traces of two agents, which the repair walks")
     args = parser.parse_args()
 
     data = Path(tempfile.mkdtemp(prefix="spanledger-repair-bench-"))
@@ -57,7 +60,7 @@ def main() -> None:
         runner = JobRunner(store, settings)
         if args.jobs_every:
             runner.incremental_pass()  # the first pass sets the watermark
-        fleets = [Fleet(seed * 100_003, 512, 97.0) for seed in range(2)]
+        fleets = [Fleet(seed * 100_003, 512, 97.0, args.handoffs) for seed in range(2)]
         params = {"tenant": "default", "max_attribute_bytes": 16384, "max_attributes": 128, **Redaction(salt="bench").params()}
         window = dt.timedelta(hours=24)
         since = dt.datetime.now(dt.UTC) - window

@@ -79,8 +79,8 @@ class Fleet:
     """The requests of one agent service over a cycle, sent in order; each is sent `replays` times in a row,
     every time for another replay's sessions, so that a cycle lasts about CYCLE_S seconds at calls_per_second."""
 
-    def __init__(self, seed: int, spans_per_request: int, calls_per_second: float) -> None:
-        self.requests = build_requests(seed, spans_per_request)
+    def __init__(self, seed: int, spans_per_request: int, calls_per_second: float, handoffs: bool = False) -> None:
+        self.requests = build_requests(seed, spans_per_request, handoffs)
         self.replays = max(1, round(calls_per_second * CYCLE_S / len(self.requests)))
         self.calls = 0
         self._ids: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}  # replay -> (cycle, trace ids, conversation ids)
@@ -128,13 +128,23 @@ class _Session:
         self.rng, self.agent = rng, agent
         self.trace_id, self.conv = rng.randbytes(16), CONV_PREFIX + rng.randbytes(CONV_HEX // 2).hex().encode()
         self.root_id, self.clock = rng.randbytes(8), start_ns
+        self.parent_id, self.current_agent = self.root_id, agent[0]
         self.provider, self.model, self.response_model = rng.choice(MODELS)
         self.spans: list[Span] = []
+        self.specialist: Span | None = None  # the agent this session's agent handed off to, once it has
+
+    def hand_off(self) -> None:
+        """The spans from here on run under a second agent (an invoke_agent span under the root, exported after them)."""
+        name = f"{self.agent[0]}-specialist"
+        self.specialist = Span(trace_id=self.trace_id, span_id=self.rng.randbytes(8), parent_span_id=self.root_id,
+                               name=f"invoke_agent {name}", kind=Span.SPAN_KIND_INTERNAL, start_time_unix_nano=self.clock,
+                               attributes=_attrs({"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": name}))
+        self.parent_id, self.current_agent = self.specialist.span_id, name
 
     def _span(self, name: str, kind: Span.SpanKind.ValueType, millis: float, attrs: dict[str, object], error: tuple[str, str] | None = None) -> None:
         start = self.clock
         self.clock += int(millis * 1e6)
-        span = Span(trace_id=self.trace_id, span_id=self.rng.randbytes(8), parent_span_id=self.root_id, name=name,
+        span = Span(trace_id=self.trace_id, span_id=self.rng.randbytes(8), parent_span_id=self.parent_id, name=name,
                     kind=kind, start_time_unix_nano=start, end_time_unix_nano=self.clock, attributes=_attrs(attrs))
         if error:
             span.status.CopyFrom(Status(code=Status.STATUS_CODE_ERROR, message=error[1]))
@@ -161,7 +171,7 @@ class _Session:
         name = rng.choice(TOOLS)
         attrs = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name, "gen_ai.tool.type": "function",
                  "gen_ai.tool.call.id": "call_" + rng.randbytes(8).hex(), "gen_ai.tool.description": f"{name} tool",
-                 "gen_ai.agent.name": self.agent[0], "code.function.name": f"tools.{name}", "thread.id": rng.randint(1, 64)}
+                 "gen_ai.agent.name": self.current_agent, "code.function.name": f"tools.{name}", "thread.id": rng.randint(1, 64)}
         self._span(f"execute_tool {name}", Span.SPAN_KIND_INTERNAL, rng.uniform(5, 800), attrs,
                    rng.choice(ERRORS) if rng.random() < 0.03 else None)
 
@@ -182,13 +192,21 @@ class _Session:
                     start_time_unix_nano=start_ns, end_time_unix_nano=self.clock + 1_000_000, attributes=_attrs(attrs))
         if any(span.status.code == Status.STATUS_CODE_ERROR for span in self.spans) and self.rng.random() < 0.3:
             root.status.CopyFrom(Status(code=Status.STATUS_CODE_ERROR, message="agent gave up after a tool error"))
-        return [*self.spans, root]
+        if self.specialist is None:
+            return [*self.spans, root]
+        self.specialist.end_time_unix_nano = self.clock + 500_000
+        return [*self.spans, self.specialist, root]
 
 
-def _session_spans(rng: random.Random, agent: tuple[str, str], size: int, start_ns: int) -> tuple[list[Span], bytes, bytes]:
-    """Exactly size spans: turns of chat → tools/retrieval until the budget is used, then a final chat and the root."""
+def _session_spans(rng: random.Random, agent: tuple[str, str], size: int, start_ns: int,
+                   handoff: bool = False) -> tuple[list[Span], bytes, bytes]:
+    """Exactly size spans: turns of chat → tools/retrieval until the budget is used, then a final chat and the root.
+    With handoff, the agent hands off to a specialist halfway (one span of the budget is the specialist's own)."""
     session = _Session(rng, agent, start_ns)
-    while len(session.spans) < size - 2:
+    budget = size - 1 if handoff else size
+    while len(session.spans) < budget - 2:
+        if handoff and session.specialist is None and len(session.spans) >= budget // 2:
+            session.hand_off()
         step = rng.random()
         if step < 0.45:
             session.chat()
@@ -196,14 +214,17 @@ def _session_spans(rng: random.Random, agent: tuple[str, str], size: int, start_
             session.tool()
         else:
             session.retrieval()
-    while len(session.spans) < size - 1:
+    if handoff and session.specialist is None:
+        session.hand_off()
+    while len(session.spans) < budget - 1:
         session.chat()
     return session.finish(start_ns, f"user-{rng.randint(1, 5000)}"), session.trace_id, session.conv
 
 
-def build_requests(seed: int, spans_per_request: int) -> list[Template]:
+def build_requests(seed: int, spans_per_request: int, handoffs: bool = False) -> list[Template]:
     """One agent service's cycle: SESSIONS sessions starting across CYCLE_S seconds, their spans cut in end order
-    into requests of exactly spans_per_request spans (the remainder is dropped)."""
+    into requests of exactly spans_per_request spans (the remainder is dropped). With handoffs, every session's
+    agent hands off to a specialist halfway: traces of two agents."""
     rng = random.Random(seed)
     agent = AGENTS[seed % len(AGENTS)]
     resource = _attrs({
@@ -214,7 +235,7 @@ def build_requests(seed: int, spans_per_request: int) -> list[Template]:
     sessions: list[tuple[bytes, bytes]] = []
     base = time.time_ns()  # times near now, so that their 8 bytes are unlikely to occur anywhere else in a request
     for session in range(SESSIONS):
-        spans, trace_id, conv = _session_spans(rng, agent, rng.randint(5, 40), 0)
+        spans, trace_id, conv = _session_spans(rng, agent, rng.randint(5, 40), 0, handoffs)
         start = rng.randint(0, max(0, CYCLE_S * 10**9 - spans[-1].end_time_unix_nano))
         for span in spans:
             _move(span, base + start)

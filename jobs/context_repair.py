@@ -3,7 +3,9 @@
 A child span usually ends, and is exported, before the root that names the session and agent. Every load
 records in trace_context (sql/0059_trace_context.sql) what each trace names and whether a span of it was
 stored with a fallback; this job rewrites the spans whose session was a fallback once their trace names one
-(with the user and agent it names). It never touches a span whose own attributes named its session."""
+(with the user and agent it names). It never touches a span whose own attributes named its session. In a trace
+where several agents name themselves, it then gives each span that names no agent its nearest agent ancestor's
+(sql/queries/repair_span_agents.sql)."""
 
 from __future__ import annotations
 

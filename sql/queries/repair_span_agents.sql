@@ -7,13 +7,7 @@
 -- the session repair of the same run, on the newest version of each span, and writes a version (64) only where
 -- something changes. Ancestors start before their spans: an hour before the first span that inherited is read.
 -- Whole rows are read for the spans that change alone: in traffic of multi-agent traces, every trace is walked.
-INSERT INTO spans (
-    tenant, trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ns,
-    status_code, status_message, service_name, service_version, environment, agent_name, agent_version,
-    operation, provider, request_model, response_model, tool_name, session_id, user_id,
-    input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-    cost_usd, cost_source, scope_name, scope_version, attributes, resource_attributes, events,
-    context_inherited, context_fallback, ingested_at)
+INSERT INTO spans
 WITH
     bounds AS (SELECT min(rewrite_from) - INTERVAL 1 HOUR AS lo, max(rewrite_to) AS hi FROM context_repair_traces WHERE multi_agent),
     -- The newest version of each span of those traces, the columns the walk needs: whole rows are read, once, only
@@ -84,18 +78,15 @@ WITH
                    service_versions AS service_version, inherited AS context_inherited, versions AS ingested_at
         WHERE code != 0 AND (agent != stored_agent OR agent_version != stored_version)
     )
-SELECT
-    s.tenant, s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.start_time, s.end_time, s.duration_ns,
-    s.status_code, s.status_message, s.service_name, s.service_version, s.environment,
-    c.agent, c.agent_version,
-    s.operation, s.provider, s.request_model, s.response_model, s.tool_name, s.session_id, s.user_id,
-    s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens,
-    s.cost_usd, s.cost_source, s.scope_name, s.scope_version, s.attributes, s.resource_attributes, s.events,
-    s.context_inherited,
+-- Every column as stored but the agent; redactions empty, as in the session repair (the counts were the load's).
+SELECT s.* REPLACE (
+    c.agent AS agent_name,
+    c.agent_version AS agent_version,
     -- what is still a fallback (the agent no longer; the version when neither the span nor that agent's span names
     -- one), 128 as it was, and 64: a version this wrote
-    toUInt8(bitOr(bitAnd(s.context_fallback, 131), 64 + 8 * c.version_fallback)),
-    now64(3)
+    toUInt8(bitOr(bitAnd(s.context_fallback, 131), 64 + 8 * c.version_fallback)) AS context_fallback,
+    CAST(map(), 'Map(LowCardinality(String), UInt32)') AS redactions,
+    now64(3) AS ingested_at)
 FROM spans AS s
 INNER JOIN changes AS c ON s.tenant = c.tenant AND s.trace_id = c.trace_id AND s.span_id = c.span_id AND s.ingested_at = c.ingested_at
 PREWHERE s.start_time >= (SELECT lo FROM bounds) AND s.start_time <= (SELECT hi FROM bounds)

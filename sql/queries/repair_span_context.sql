@@ -6,13 +6,7 @@
 -- Only the session: the metrics group spans by session and take a session's user, agent and version from its
 -- root (sql/queries/jobs_session_totals.sql). Rewriting every child whose user or agent came late rewrote
 -- nearly every span of OTel GenAI traffic (README, Ingest performance).
-INSERT INTO spans (
-    tenant, trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ns,
-    status_code, status_message, service_name, service_version, environment, agent_name, agent_version,
-    operation, provider, request_model, response_model, tool_name, session_id, user_id,
-    input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-    cost_usd, cost_source, scope_name, scope_version, attributes, resource_attributes, events,
-    context_inherited, context_fallback, ingested_at)
+INSERT INTO spans
 WITH
     bounds AS (SELECT min(rewrite_from) AS lo, max(rewrite_to) AS hi FROM context_repair_traces),
     -- Not FINAL, which read every column of every version in that stretch: the spans still holding a fallback
@@ -37,24 +31,20 @@ WITH
         WHERE f.ingested_at > r.repaired_at
         LIMIT 1 BY f.tenant, f.trace_id, f.span_id
     )
-SELECT
-    s.tenant, s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.start_time, s.end_time, s.duration_ns,
-    s.status_code, s.status_message, s.service_name, s.service_version, s.environment,
+-- Every column as stored but the context; redactions empty, as before (the counts were the load's).
+SELECT s.* REPLACE (
     -- in a trace of several agents, the next statement of the run gives each span its nearest agent ancestor's
     -- (sql/queries/repair_span_agents.sql)
-    if(bitTest(s.context_inherited, 2) AND c.agent != '', c.agent, s.agent_name),
-    if(bitTest(s.context_inherited, 3) AND c.agent_version != '', c.agent_version, s.agent_version),
-    s.operation, s.provider, s.request_model, s.response_model, s.tool_name,
-    if(bitTest(s.context_inherited, 0) AND c.session != '', c.session, s.session_id),
-    if(bitTest(s.context_inherited, 1) AND c.user != '', c.user, s.user_id),
-    s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens,
-    s.cost_usd, s.cost_source, s.scope_name, s.scope_version, s.attributes, s.resource_attributes, s.events,
-    s.context_inherited,
+    if(bitTest(s.context_inherited, 2) AND c.agent != '', c.agent, s.agent_name) AS agent_name,
+    if(bitTest(s.context_inherited, 3) AND c.agent_version != '', c.agent_version, s.agent_version) AS agent_version,
+    if(bitTest(s.context_inherited, 0) AND c.session != '', c.session, s.session_id) AS session_id,
+    if(bitTest(s.context_inherited, 1) AND c.user != '', c.user, s.user_id) AS user_id,
     -- what is still a fallback, and 128: a version the repair wrote (trace_context_from_spans leaves it out,
     -- so the rewrite does not make its trace look changed to the next run)
     toUInt8(128 + (bitTest(s.context_fallback, 0) AND c.session = '') + 2 * (bitTest(s.context_fallback, 1) AND c.user = '')
-            + 4 * (bitTest(s.context_fallback, 2) AND c.agent = '') + 8 * (bitTest(s.context_fallback, 3) AND c.agent_version = '')),
-    now64(3)
+            + 4 * (bitTest(s.context_fallback, 2) AND c.agent = '') + 8 * (bitTest(s.context_fallback, 3) AND c.agent_version = '')) AS context_fallback,
+    CAST(map(), 'Map(LowCardinality(String), UInt32)') AS redactions,
+    now64(3) AS ingested_at)
 FROM trace_spans AS s
 INNER JOIN context_repair_traces AS c ON s.tenant = c.tenant AND s.trace_id = c.trace_id
 WHERE c.session_gap AND c.session != s.session_id

@@ -186,3 +186,18 @@ def test_a_trace_of_two_agents_over_the_walk_limit_keeps_its_traces_agent(servic
     # not its service's
     assert [(row["name"], row["agent_name"]) for row in found] == [
         ("agent workflow", "triage"), ("invoke_agent billing", "billing"), ("chat billing", "triage"), ("invoke_agent triage", "triage")]
+
+
+def test_a_repaired_span_keeps_what_its_load_redacted(service, store, unique) -> None:  # type: ignore[no-untyped-def]
+    provider, tracer = _tracer(service, f"masked-{unique}", "1.0")
+    with tracer.start_as_current_span("invoke_agent triage", attributes={
+            "gen_ai.agent.name": "triage", "gen_ai.conversation.id": f"conv-{unique}"}):
+        with tracer.start_as_current_span("execute_tool lookup", attributes={"gen_ai.tool.name": "lookup", "customer": "ana@example.com"}):
+            pass
+        service.writer.flush()  # stored with a fallback session, then rewritten by the repair
+    provider.shutdown()
+    service.flush()
+    found = rows(store, "SELECT session_id, redactions, context_fallback FROM spans FINAL WHERE service_name = {s:String} "
+                        "AND name = 'execute_tool lookup'", {"s": f"masked-{unique}"})
+    assert [(row["session_id"], dict(row["redactions"]), row["context_fallback"] >= 128) for row in found] == [
+        (f"conv-{unique}", {"email": 1}, True)]

@@ -78,14 +78,13 @@ WITH
                    service_versions AS service_version, inherited AS context_inherited, versions AS ingested_at
         WHERE code != 0 AND (agent != stored_agent OR agent_version != stored_version)
     )
--- Every column as stored but the agent; redactions empty, as in the session repair (the counts were the load's).
+-- Every column as stored but the agent, the redactions too (sql/queries/repair_span_context.sql).
 SELECT s.* REPLACE (
     c.agent AS agent_name,
     c.agent_version AS agent_version,
     -- what is still a fallback (the agent no longer; the version when neither the span nor that agent's span names
     -- one), 128 as it was, and 64: a version this wrote
     toUInt8(bitOr(bitAnd(s.context_fallback, 131), 64 + 8 * c.version_fallback)) AS context_fallback,
-    CAST(map(), 'Map(LowCardinality(String), UInt32)') AS redactions,
     now64(3) AS ingested_at)
 FROM spans AS s
 INNER JOIN changes AS c ON s.tenant = c.tenant AND s.trace_id = c.trace_id AND s.span_id = c.span_id AND s.ingested_at = c.ingested_at

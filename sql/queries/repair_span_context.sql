@@ -31,7 +31,8 @@ WITH
         WHERE f.ingested_at > r.repaired_at
         LIMIT 1 BY f.tenant, f.trace_id, f.span_id
     )
--- Every column as stored but the context; redactions empty, as before (the counts were the load's).
+-- Every column as stored but the context: the redactions too, which the load's counts already took in
+-- (redaction_counts is fed from spans_load, not spans).
 SELECT s.* REPLACE (
     -- in a trace of several agents, the next statement of the run gives each span its nearest agent ancestor's
     -- (sql/queries/repair_span_agents.sql)
@@ -43,7 +44,6 @@ SELECT s.* REPLACE (
     -- so the rewrite does not make its trace look changed to the next run)
     toUInt8(128 + (bitTest(s.context_fallback, 0) AND c.session = '') + 2 * (bitTest(s.context_fallback, 1) AND c.user = '')
             + 4 * (bitTest(s.context_fallback, 2) AND c.agent = '') + 8 * (bitTest(s.context_fallback, 3) AND c.agent_version = '')) AS context_fallback,
-    CAST(map(), 'Map(LowCardinality(String), UInt32)') AS redactions,
     now64(3) AS ingested_at)
 FROM trace_spans AS s
 INNER JOIN context_repair_traces AS c ON s.tenant = c.tenant AND s.trace_id = c.trace_id
